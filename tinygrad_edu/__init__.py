@@ -1,0 +1,66 @@
+"""tinygrad_edu: an autograd engine to learn neural networks from.
+
+>>> import tinygrad_edu as tg
+>>> x = tg.Tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+Tensor([2., 4.])
+"""
+
+import numpy as _np
+
+from tinygrad_edu.autograd import grad
+from tinygrad_edu.creation import (
+    arange,
+    eye,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
+from tinygrad_edu.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_edu.mode import enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
+from tinygrad_edu.tensor import Tensor, cat, get_default_dtype, set_default_dtype, stack
+
+# dtype names, so that user code can say tg.float32 (they are numpy's types)
+float32 = _np.float32
+float64 = _np.float64
+int64 = _np.int64
+bool_ = _np.bool_
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradcheckError",
+    "Tensor",
+    "arange",
+    "bool_",
+    "cat",
+    "enable_grad",
+    "eye",
+    "float32",
+    "float64",
+    "full",
+    "get_default_dtype",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "int64",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "scope",
+    "set_default_dtype",
+    "set_grad_enabled",
+    "stack",
+    "zeros",
+    "zeros_like",
+]

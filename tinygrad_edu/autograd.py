@@ -1,0 +1,360 @@
+"""The backward engine: one iterative walk over the graph, shared by every consumer.
+
+`backward_steps` visits the nodes from the outputs back to the leaves in topological order
+(a node runs only when every node that used its output has sent it a gradient) and yields one
+`Step` per node and one per leaf. `backward`, `tg.grad`, `tg.explain` and the graph viewer all
+consume this same sequence, so what they show is what backward does.
+
+No recursion anywhere: a chain of a million ops is walked with an explicit stack.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_edu.function import Function
+from tinygrad_edu.mode import set_grad_enabled
+from tinygrad_edu.ops.dual import sum_to_shape
+from tinygrad_edu.tensor import Tensor
+
+
+class Step(NamedTuple):
+    """One step of the backward walk.
+
+    For an op: `node` is the Function, `grad` the gradient of its output and `input_grads` the
+    gradients it sends to `node.inputs` (None where an input needs none); `leaf` is None.
+    For a leaf: `node` is None, `leaf` the tensor and `grad` its total gradient.
+    Gradients are numpy arrays, or Tensors when the walk records a graph (create_graph).
+    """
+
+    node: Function | None
+    grad: Any
+    input_grads: tuple
+    leaf: Tensor | None = None
+
+
+def backward_steps(
+    roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool
+) -> Iterator[Step]:
+    """Walk the graph behind `roots` backwards, seeded with their gradients.
+
+    The caller sets grad mode: on (create_graph) for gradients as Tensors, off for arrays.
+    """
+    # 1. Discover the graph and count, for every node and leaf, how many edges lead into it.
+    waiting: dict[Function, int] = {}
+    leaf_waiting: dict[int, int] = {}
+    pending: dict[Function, Any] = {}
+    leaf_pending: dict[int, list] = {}
+    stack: list[Function] = []
+    for root, g in zip(roots, root_grads):
+        if root.grad_fn is None:
+            _add_leaf(leaf_pending, root, g)
+        else:
+            pending[root.grad_fn] = _add(pending.get(root.grad_fn), g)
+            if root.grad_fn not in waiting:
+                waiting[root.grad_fn] = 0
+                stack.append(root.grad_fn)
+    while stack:
+        node = stack.pop()
+        for t in node.inputs:
+            if not t.requires_grad:
+                continue
+            fn = t.grad_fn
+            if fn is None:
+                leaf_waiting[id(t)] = leaf_waiting.get(id(t), 0) + 1
+            elif fn in waiting:
+                waiting[fn] += 1
+            else:
+                waiting[fn] = 1
+                stack.append(fn)
+
+    # 2. Run each node once all its consumers are done (Kahn's algorithm).
+    ready = [fn for fn, n in waiting.items() if n == 0]
+    for leaf_id in [i for i in leaf_pending if i not in leaf_waiting]:
+        yield _leaf_step(*leaf_pending.pop(leaf_id))  # a root that is itself a leaf
+    while ready:
+        node = ready.pop()
+        grad = pending.pop(node, None)
+        if grad is None:  # no gradient reached this node: its inputs get none from it
+            input_grads: tuple = (None,) * len(node.inputs)
+        else:
+            if node.released:
+                raise RuntimeError(node._freed_message())
+            if node._hooks:
+                grad = _run_hooks(node._hooks, grad)
+            input_grads = _fit(node, node.backward(grad))
+            yield Step(node, grad, input_grads)
+        if not retain_graph:
+            node.release()
+        for t, g in zip(node.inputs, input_grads):
+            if not t.requires_grad:
+                continue
+            fn = t.grad_fn
+            if fn is None:
+                if g is not None:
+                    _add_leaf(leaf_pending, t, g)
+                leaf_waiting[id(t)] -= 1
+                if leaf_waiting[id(t)] == 0 and id(t) in leaf_pending:
+                    yield _leaf_step(*leaf_pending.pop(id(t)))
+            else:
+                if g is not None:
+                    pending[fn] = _add(pending.get(fn), g)
+                waiting[fn] -= 1
+                if waiting[fn] == 0:
+                    ready.append(fn)
+
+
+def _add(total: Any, g: Any) -> Any:
+    return g if total is None else total + g
+
+
+def _add_leaf(leaf_pending: dict, t: Tensor, g: Any) -> None:
+    entry = leaf_pending.get(id(t))
+    if entry is None:
+        leaf_pending[id(t)] = [t, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _leaf_step(t: Tensor, g: Any) -> Step:
+    hooks = _leaf_hooks.get(t)
+    if hooks:
+        g = _run_hooks(hooks, g)
+    return Step(None, g, (), t)
+
+
+def _fit(node: Function, grads: Any) -> tuple:
+    """Backward's result as one gradient per input, each in its input's shape and dtype."""
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) != len(node.inputs):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(grads)} gradients for {len(node.inputs)} inputs"
+        )
+    out = []
+    for t, g, needed in zip(node.inputs, grads, node.needs_input_grad):
+        if g is None or not needed:
+            out.append(None)
+            continue
+        if g.shape != t.shape:
+            g = sum_to_shape(g, t.shape)  # undo broadcasting: the one place it is handled
+        if g.dtype != t.dtype:
+            g = g.astype(t.dtype)
+        out.append(g)
+    return tuple(out)
+
+
+def _run_hooks(hooks: dict, grad: Any) -> Any:
+    for fn in list(hooks.values()):
+        result = fn(grad if isinstance(grad, Tensor) else Tensor._make(grad))
+        if result is not None:
+            if not isinstance(result, Tensor):
+                raise TypeError(
+                    f"a gradient hook must return a Tensor or None, got {type(result).__name__}"
+                )
+            if result.shape != grad.shape:
+                raise ValueError(
+                    f"a gradient hook returned shape {result.shape}, expected {grad.shape}"
+                )
+            grad = result if isinstance(grad, Tensor) else result.data
+    return grad
+
+
+# -- the consumers ------------------------------------------------------------------------------
+
+
+def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str) -> list:
+    """The gradients to seed the walk with, checked against the roots."""
+    out = []
+    for i, root in enumerate(roots):
+        if not isinstance(root, Tensor):
+            raise TypeError(f"{who}: outputs must be Tensors, got {type(root).__name__}")
+        if not root.requires_grad:
+            raise RuntimeError(
+                f"{who}: output {i} (shape {root.shape}) does not require grad and has no "
+                "grad_fn: nothing that requires grad was used to compute it (set "
+                "requires_grad=True on the inputs, and don't compute it under no_grad)"
+            )
+        g = None if grads is None else grads[i]
+        if g is None:
+            if root.size != 1:
+                raise RuntimeError(
+                    f"{who}: the gradient can be left out only for a one-element output, but "
+                    f"output {i} has shape {root.shape}; reduce it first (e.g. .sum()) or pass "
+                    "the upstream gradient (gradient=... / grad_outputs=...)"
+                )
+            g = np.ones(root.shape, dtype=root.dtype)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._make(np.asarray(g, dtype=root.dtype))
+            if g.shape != root.shape:
+                raise ValueError(
+                    f"{who}: the gradient for output {i} has shape {g.shape}, but the output "
+                    f"has shape {root.shape}; they must match"
+                )
+            g = g.astype(root.dtype)
+        out.append(g)
+    return out
+
+
+def _seeds(grads: list, create_graph: bool) -> list:
+    """Seeds as the walk's currency: Tensors (a given one keeps its graph) or plain arrays."""
+    if create_graph:
+        return [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
+    return [g.data if isinstance(g, Tensor) else g for g in grads]
+
+
+def backward(
+    roots: Sequence[Tensor],
+    grads: Sequence[Any] | None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate gradients of `roots` into the `.grad` of the leaves (see Tensor.backward)."""
+    seeds = _root_grads(roots, grads, "backward")
+    retain = create_graph if retain_graph is None else retain_graph
+    with set_grad_enabled(create_graph):
+        seeds = _seeds(seeds, create_graph)
+        handed_out = {id(g) for g in seeds}  # arrays .grad must not share
+        for step in backward_steps(roots, seeds, retain):
+            if step.leaf is not None:
+                _accumulate(step.leaf, step.grad, handed_out)
+            elif step.node._retained is not None:
+                t = step.node._retained()
+                if t is not None:
+                    _accumulate(t, step.grad, handed_out)
+
+
+def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
+    """t.grad += g, never letting two .grad arrays (or a .grad and a seed) share memory."""
+    if isinstance(g, Tensor):  # create_graph: keep the gradient's own graph
+        if t.grad is None:
+            t.grad = g if id(g) not in handed_out else g.clone()
+            handed_out.add(id(t.grad))
+        else:
+            t.grad = t.grad + g
+        return
+    if t.grad is None:
+        if g.base is not None or id(g) in handed_out or not g.flags.writeable:
+            g = g.copy()
+        handed_out.add(id(g))
+        t.grad = Tensor._make(g)
+    else:
+        t.grad = Tensor._make(t.grad.data + g)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """The gradients of `outputs` with respect to `inputs`, returned (not stored in `.grad`).
+
+    Like torch.autograd.grad: `grad_outputs` gives the upstream gradient of each output (may be
+    omitted for one-element outputs); an input that no output depends on is an error unless
+    `allow_unused=True`, when its gradient is None. With `create_graph=True` the gradients are
+    themselves differentiable.
+
+    >>> x = tg.Tensor(3.0, requires_grad=True)
+    >>> (dx,) = tg.grad(x ** 2, x)       # 2x = 6
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is not None:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+        if len(grad_outputs) != len(outputs):
+            raise ValueError(
+                f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+            )
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} at {i}")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) does not require grad, so it has no "
+                "gradient; create it with requires_grad=True"
+            )
+    seeds = _root_grads(outputs, grad_outputs, "grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    by_node = {id(t.grad_fn): i for i, t in enumerate(inputs) if t.grad_fn is not None}
+    by_leaf = {id(t): i for i, t in enumerate(inputs) if t.grad_fn is None}
+    results: list[Any] = [None] * len(inputs)
+    with set_grad_enabled(create_graph):
+        seeds = _seeds(seeds, create_graph)
+        handed_out = {id(g) for g in seeds}
+        for step in backward_steps(outputs, seeds, retain):
+            i = by_leaf.get(id(step.leaf)) if step.leaf is not None else by_node.get(id(step.node))
+            if i is not None and results[i] is None:
+                g = step.grad
+                if not isinstance(g, Tensor):
+                    if g.base is not None or id(g) in handed_out or not g.flags.writeable:
+                        g = g.copy()
+                    handed_out.add(id(g))
+                    g = Tensor._make(g)
+                results[i] = g
+    for i, r in enumerate(results):
+        if r is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {inputs[i].shape}) was not used to compute the "
+                "outputs, so it has no gradient; pass allow_unused=True to get None for it"
+            )
+    return tuple(results)
+
+
+# -- hooks and retained gradients -----------------------------------------------------------
+
+# Hooks of leaves, keyed by the tensor (weakly: a hook never keeps its tensor alive).
+_leaf_hooks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `.remove()` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        RemovableHandle._next_id += 1
+        self.id = RemovableHandle._next_id
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
+def register_hook(t: Tensor, fn: Any) -> RemovableHandle:
+    if not callable(fn):
+        raise TypeError(f"register_hook: expected a function of the gradient, got {fn!r}")
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"register_hook on a tensor (shape {t.shape}) that does not require grad: it will "
+            "never receive a gradient"
+        )
+    if t.grad_fn is None:
+        hooks = _leaf_hooks.get(t)
+        if hooks is None:
+            hooks = _leaf_hooks[t] = {}
+    else:
+        if t.grad_fn._hooks is None:
+            t.grad_fn._hooks = {}
+        hooks = t.grad_fn._hooks
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = fn
+    return handle
+
+
+def retain_grad(t: Tensor) -> None:
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"retain_grad on a tensor (shape {t.shape}) that does not require grad: it will "
+            "never receive a gradient"
+        )
+    if t.grad_fn is not None:
+        t.grad_fn._retained = weakref.ref(t)

@@ -1,0 +1,131 @@
+"""`Function`: one primitive op, with its forward and backward side by side.
+
+`Op.apply(*tensors)` runs `forward` on the tensors' numpy arrays and wraps the result in a new
+Tensor. When any input requires grad (and grad mode is on) the Function instance becomes a node
+of the graph: it keeps its `inputs`, the values `forward` saved, and the `scope` it ran in.
+
+`backward(grad)` turns the gradient of the output into gradients of the inputs. It is written
+once and runs in two worlds:
+  * plain `backward()`: `grad` and the saved values are numpy arrays, and the formulas are
+    ordinary numpy arithmetic - no graph, no wrapping, as fast as hand-written numpy;
+  * `backward(create_graph=True)`: `grad` and the saved values are Tensors, so the same formulas
+    record a graph of their own and gradients can be differentiated again.
+Formulas therefore use operators and methods that numpy arrays and Tensors share
+(`+ - * / @ .sum .reshape .swapaxes ...`), and the helpers of `ops/dual.py` for the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.mode import state
+
+
+class Function:
+    """Base class of every primitive. The class docstring's first line is the node's formula."""
+
+    # What a node holds once recorded; the class attributes are defaults for unrecorded calls.
+    inputs: tuple = ()  # the input Tensors, in order
+    needs_input_grad: tuple = ()  # which inputs need a gradient
+    scope: tuple = ()  # modules running when the node was made, outermost first
+    _saved: tuple | None = ()  # arrays saved by forward; None once released
+    _out_id: int = 0  # id() of forward's raw result, to recognise it among the saved arrays
+    _hooks: list | None = None  # hooks registered on the output tensor (non-leaves)
+    _retained: Any = None  # weak reference to the output tensor, if it called retain_grad()
+
+    # -- the two halves every primitive defines --------------------------------------------
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define forward")  # abstract
+
+    def backward(self, grad: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define backward")  # abstract
+
+    # -- public view of the node --------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The op's name, e.g. "Mul"."""
+        return type(self).__name__
+
+    @property
+    def formula(self) -> str:
+        """One line of maths: the output and the derivative of each input."""
+        doc = type(self).__doc__ or ""
+        return doc.strip().splitlines()[0] if doc.strip() else self.name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+    # -- running an op ------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """Run the op on Tensors; record a node when gradients will be needed."""
+        node = cls(**params) if params else cls()
+        try:
+            raw = node.forward(*[t.data for t in inputs])
+        except ValueError as err:
+            raise ValueError(node.describe_error(inputs, err)) from None
+        # numpy returns scalars, not 0-d arrays, from some operations on 0-d arrays
+        out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        if state.grad_enabled:
+            needs = tuple(t.requires_grad for t in inputs)
+            if True in needs:
+                node.inputs = inputs
+                node.needs_input_grad = needs
+                node.scope = state.scope
+                node._out_id = id(raw)
+                return Tensor._make(out, node)
+        return Tensor._make(out)
+
+    def describe_error(self, inputs: tuple, err: Exception) -> str:
+        """The message for bad input: the op, what it was given, and numpy's complaint."""
+        given = ", ".join(f"{t.shape} {t.dtype}" for t in inputs)
+        return f"{self.name}: cannot apply to inputs of shape/dtype {given}: {err}"
+
+    # -- saving values for backward -----------------------------------------------------------
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays that backward needs (inputs, the output, or constants such as masks)."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved values: arrays in a plain backward, Tensors when recording a graph.
+
+        As Tensors, a saved input is that input itself and the saved output is a Tensor whose
+        grad_fn is this very node, so a formula that uses them differentiates correctly again;
+        anything else saved (a mask, a count) is a constant.
+        """
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(self._freed_message())
+        if not state.grad_enabled:
+            return saved
+        return tuple(self._as_tensor(a) for a in saved)
+
+    def _as_tensor(self, a: Any) -> Any:
+        for t in self.inputs:
+            if a is t.data:
+                return t
+        if id(a) == self._out_id:
+            return Tensor._make(np.asarray(a), self)
+        return Tensor._make(np.asarray(a))
+
+    def release(self) -> None:
+        """Drop the saved values (after backward, unless retain_graph)."""
+        self._saved = None
+
+    @property
+    def released(self) -> bool:
+        return self._saved is None
+
+    def _freed_message(self) -> str:
+        return (
+            f"Trying to backward through the graph a second time: the values saved by "
+            f"{self.name} (formula: {self.formula}) were freed after the first backward. "
+            "Call backward(retain_graph=True) the first time if you need to go through the "
+            "graph again, or recompute the forward pass."
+        )
+
+
+from tinygrad_edu.tensor import Tensor  # noqa: E402  (Tensor's methods call Function.apply)

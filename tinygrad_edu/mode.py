@@ -1,0 +1,96 @@
+"""Grad mode and module scope: the two pieces of thread-local state the engine reads.
+
+`no_grad()` switches off graph recording (every op then returns a plain result and remembers
+nothing), `enable_grad()` switches it back on, and `scope(label)` names the module that is
+running, so that each node of the graph knows which layer made it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State(threading.local):
+    """Per-thread switches; the class attributes are each new thread's defaults."""
+
+    grad_enabled: bool = True
+    scope: tuple = ()
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record the graph (the default)."""
+    return state.grad_enabled
+
+
+class _GradMode:
+    """Context manager *and* decorator that sets grad mode for one block or one function."""
+
+    enabled: bool
+
+    def __enter__(self) -> None:
+        self._prev = state.grad_enabled
+        state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._prev
+
+    def __call__(self, fn: F) -> F:
+        enabled = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = state.grad_enabled
+            state.grad_enabled = enabled
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                state.grad_enabled = prev
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):
+    """Record nothing inside this block: results have no grad_fn and keep no saved values.
+
+    >>> with tg.no_grad():
+    ...     w -= 0.1 * w.grad          # an update step must not become part of the graph
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record the graph again inside this block, even within an outer `no_grad()`."""
+
+    enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """Record the graph or not, as `mode` says (used by the engine for `create_graph`)."""
+
+    def __init__(self, mode: bool) -> None:
+        self.enabled = bool(mode)
+
+
+@contextmanager
+def scope(label: Any) -> Iterator[None]:
+    """Tag every node made inside the block with `label` (a Module or a string).
+
+    Nodes keep the labels of all enclosing scopes, outermost first, in `grad_fn.scope`;
+    `Module.__call__` enters this for each module, and the graph drawer groups nodes by it.
+    """
+    prev = state.scope
+    state.scope = prev + (label,)
+    try:
+        yield
+    finally:
+        state.scope = prev

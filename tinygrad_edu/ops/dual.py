@@ -1,0 +1,66 @@
+"""The few functions backward formulas need that numpy arrays and Tensors spell differently.
+
+A backward formula receives numpy arrays in a plain backward and Tensors when it records a graph
+(`create_graph=True`); see `function.py`. Operators (`+ * @`) and shared methods
+(`.sum .reshape .swapaxes .astype`) work on both; for the rest, each helper here picks the numpy
+function or the differentiable Tensor op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def exp(x: Any) -> Any:
+    """e**x, elementwise."""
+    return np.exp(x) if isinstance(x, np.ndarray) else x.exp()
+
+
+def log(x: Any) -> Any:
+    """Natural logarithm, elementwise."""
+    return np.log(x) if isinstance(x, np.ndarray) else x.log()
+
+
+def broadcast_to(x: Any, shape: tuple) -> Any:
+    """Repeat x along its size-1 (or missing leading) axes to `shape`."""
+    return np.broadcast_to(x, shape) if isinstance(x, np.ndarray) else x.broadcast_to(shape)
+
+
+def sum_to_shape(x: Any, shape: tuple) -> Any:
+    """Undo broadcasting: add x up over the axes that broadcasting stretched, to get `shape`.
+
+    The one place where broadcasting is handled: the engine passes every gradient through it.
+    """
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
+    if axes:
+        x = x.sum(axis=axes, keepdims=True)
+    return x.reshape(shape)
+
+
+def is_basic_index(index: tuple) -> bool:
+    """True when `index` holds only ints, slices, None and Ellipsis (no arrays)."""
+    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
+
+
+def scatter_add(x: Any, index: tuple, shape: tuple) -> Any:
+    """A zero array of `shape` with x added at `index`; repeated indices add up.
+
+    The backward of indexing (and, in reverse, indexing is the backward of this).
+    """
+    if not isinstance(x, np.ndarray):
+        from tinygrad_edu.ops.movement import ScatterAdd
+
+        return ScatterAdd.apply(x, index=index, shape=shape)
+    out = np.zeros(shape, dtype=x.dtype)
+    if is_basic_index(index):
+        out[index] = x  # a basic index never names an element twice
+    else:
+        np.add.at(out, index, x)
+    return out
