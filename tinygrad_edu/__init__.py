@@ -9,6 +9,7 @@ Tensor([2., 4.])
 
 import numpy as _np
 
+from tinygrad_edu.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from tinygrad_edu.autograd import grad
 from tinygrad_edu.creation import (
     arange,
@@ -40,6 +41,7 @@ __all__ = [
     "arange",
     "bool_",
     "cat",
+    "detect_anomaly",
     "enable_grad",
     "eye",
     "float32",
@@ -50,6 +52,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "int64",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "manual_seed",
     "no_grad",
@@ -59,6 +62,7 @@ __all__ = [
     "randn",
     "scope",
     "set_default_dtype",
+    "set_detect_anomaly",
     "set_grad_enabled",
     "stack",
     "zeros",

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_edu import anomaly, mode
 from tinygrad_edu.function import Function
 from tinygrad_edu.mode import set_grad_enabled
 from tinygrad_edu.ops.dual import sum_to_shape
@@ -87,6 +88,8 @@ def backward_steps(
             if node._hooks:
                 grad = _run_hooks(node._hooks, grad)
             input_grads = _fit(node, node.backward(grad))
+            if mode.anomaly_enabled:
+                anomaly.check_backward(node, input_grads)
             yield Step(node, grad, input_grads)
         if not retain_graph:
             node.release()

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import anomaly, mode
 from tinygrad_edu.mode import state
 
 
@@ -34,6 +35,10 @@ class Function:
     _out_id: int = 0  # id() of forward's raw result, to recognise it among the saved arrays
     _hooks: list | None = None  # hooks registered on the output tensor (non-leaves)
     _retained: Any = None  # weak reference to the output tensor, if it called retain_grad()
+    _versions: tuple = ()  # the inputs' version counters when they were saved
+    _out_vbox: list | None = None  # the output's version counter, when the output was saved
+    _created_at: str | None = None  # where user code made this node (recorded in anomaly mode)
+    returns_view = False  # True for ops whose output may share memory with their first input
 
     # -- the two halves every primitive defines --------------------------------------------
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
@@ -68,6 +73,10 @@ class Function:
             raise ValueError(node.describe_error(inputs, err)) from None
         # numpy returns scalars, not 0-d arrays, from some operations on 0-d arrays
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        if mode.anomaly_enabled:
+            node._created_at = anomaly.user_location()
+            anomaly.check_forward(node, inputs, out)
+        result = None
         if state.grad_enabled:
             needs = tuple(t.requires_grad for t in inputs)
             if True in needs:
@@ -75,8 +84,14 @@ class Function:
                 node.needs_input_grad = needs
                 node.scope = state.scope
                 node._out_id = id(raw)
-                return Tensor._make(out, node)
-        return Tensor._make(out)
+                result = Tensor._make(out, node)
+                if node._saved:
+                    node._remember_versions(result, raw)
+        if result is None:
+            result = Tensor._make(out)
+        if node.returns_view and out.base is not None:
+            result._vbox = inputs[0]._version_box()  # a view shares its base's version counter
+        return result
 
     def describe_error(self, inputs: tuple, err: Exception) -> str:
         """The message for bad input: the op, what it was given, and numpy's complaint."""
@@ -94,14 +109,39 @@ class Function:
 
         As Tensors, a saved input is that input itself and the saved output is a Tensor whose
         grad_fn is this very node, so a formula that uses them differentiates correctly again;
-        anything else saved (a mask, a count) is a constant.
+        anything else saved (a mask, a count) is a constant. Raises if a saved tensor was changed
+        in place since forward: backward would otherwise compute with the wrong values.
         """
         saved = self._saved
         if saved is None:
             raise RuntimeError(self._freed_message())
+        self._check_versions(saved)
         if not state.grad_enabled:
             return saved
         return tuple(self._as_tensor(a) for a in saved)
+
+    def _remember_versions(self, out: Any, raw: Any) -> None:
+        """Note the version of everything saved, to catch later in-place changes."""
+        self._versions = tuple(t._version for t in self.inputs)
+        if any(a is raw for a in self._saved):
+            out._vbox = self._out_vbox = [0]
+
+    def _check_versions(self, saved: tuple) -> None:
+        for i, t in enumerate(self.inputs):
+            if t._vbox is not None and t._vbox[0] != self._versions[i]:
+                if any(a is t.data for a in saved):
+                    self._raise_modified(f"input {i}", t.shape, self._versions[i], t._vbox[0])
+        if self._out_vbox is not None and self._out_vbox[0] != 0:
+            shape = np.shape(next(a for a in saved if id(a) == self._out_id))
+            self._raise_modified("its output", shape, 0, self._out_vbox[0])
+
+    def _raise_modified(self, what: str, shape: tuple, saved_at: int, now: int) -> None:
+        raise RuntimeError(
+            f"a tensor needed for backward was changed in place: {self.name} saved {what} "
+            f"(shape {shape}) at version {saved_at}, and it is now at version {now}. Backward "
+            "would use the new values and give a wrong gradient. Change it only after backward, "
+            "or work on a copy (x.clone()) instead of in place."
+        )
 
     def _as_tensor(self, a: Any) -> Any:
         for t in self.inputs:

@@ -25,6 +25,9 @@ class _State(threading.local):
 
 state = _State()
 
+# Anomaly mode is one switch for the whole process (see anomaly.py).
+anomaly_enabled = False
+
 
 def is_grad_enabled() -> bool:
     """True when operations record the graph (the default)."""

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.mode import state
+
 _default_float = np.dtype(np.float32)
 
 
@@ -76,7 +78,7 @@ class Tensor:
     Tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_vbox", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor: `array * tensor` calls Tensor.__rmul__
     __hash__ = object.__hash__  # `==` is elementwise, so hash by identity
 
@@ -92,6 +94,7 @@ class Tensor:
         self.grad_fn = None
         self.requires_grad = False
         self.name = name
+        self._vbox = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -104,6 +107,7 @@ class Tensor:
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
         t.name = None
+        t._vbox = None
         return t
 
     # -- metadata -------------------------------------------------------------------------
@@ -237,6 +241,92 @@ class Tensor:
         from tinygrad_edu.autograd import backward
 
         backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+
+    # -- in-place changes -------------------------------------------------------------------
+    # Each writes into `.data` itself and bumps the version counter, which backward checks, so a
+    # value saved for backward and changed afterwards raises instead of giving a wrong gradient.
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has had (shared with its views)."""
+        return 0 if self._vbox is None else self._vbox[0]
+
+    def _version_box(self) -> list:
+        if self._vbox is None:
+            self._vbox = [0]
+        return self._vbox
+
+    def _inplace(self, op: str, write: Any, value: Any = None) -> Tensor:
+        if self.requires_grad and state.grad_enabled:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"{op}: this leaf tensor (shape {self.shape}) requires grad, so changing it "
+                    "in place would hide the change from autograd; do updates such as "
+                    "`w -= lr * w.grad` inside `with tg.no_grad():`"
+                )
+            raise RuntimeError(
+                f"{op}: this tensor (shape {self.shape}, made by {self.grad_fn.name}) is part of "
+                "a graph that requires grad, and in-place changes to it are not supported; "
+                "write it out of place instead (e.g. `h = h + b` rather than `h += b`)"
+            )
+        if isinstance(value, Tensor):
+            value = value.data
+        elif isinstance(value, (numbers.Number, np.generic)) and self.dtype.kind == "f":
+            value = np.asarray(value, dtype=self.dtype)  # float32 stays float32
+        elif value is not None:
+            value = np.asarray(value)
+        try:
+            write(self.data, value)
+        except ValueError as err:
+            given = "" if value is None else f" with a value of shape {np.shape(value)}"
+            raise ValueError(
+                f"{op}: cannot change a tensor of shape {self.shape} in place{given}: {err}"
+            ) from None
+        except TypeError as err:
+            raise TypeError(
+                f"{op}: cannot write {np.asarray(value).dtype} values into a {self.dtype} "
+                f"tensor in place: {err}"
+            ) from None
+        self._version_box()[0] += 1
+        return self
+
+    def add_(self, other: Any) -> Tensor:
+        """self += other, in place (broadcasting other to self's shape)."""
+        return self._inplace("add_", _iadd, other)
+
+    def sub_(self, other: Any) -> Tensor:
+        """self -= other, in place."""
+        return self._inplace("sub_", _isub, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        return self._inplace("mul_", _imul, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place (a float tensor only: the result must fit its dtype)."""
+        return self._inplace("div_", _idiv, other)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self._inplace("zero_", _fill, 0)
+
+    def fill_(self, value: float) -> Tensor:
+        """Set every element to value, in place."""
+        return self._inplace("fill_", _fill, value)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy src's values (broadcast to self's shape, cast to self's dtype) into self."""
+        return self._inplace("copy_", _fill, src)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """t[index] = value, in place (numpy's indexing rules)."""
+        index = _index(index)
+        self._inplace("setitem", lambda d, v: d.__setitem__(index, v), value)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
 
     # -- operand handling -----------------------------------------------------------------
     def _operand(self, other: Any, op: str) -> tuple[Tensor, Tensor]:
@@ -524,6 +614,26 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         """numpy indexing: ints, slices, None, Ellipsis, integer and bool arrays."""
         return Getitem.apply(self, index=_index(index))
+
+
+def _iadd(d: np.ndarray, v: Any) -> None:
+    np.add(d, v, out=d, casting="same_kind")
+
+
+def _isub(d: np.ndarray, v: Any) -> None:
+    np.subtract(d, v, out=d, casting="same_kind")
+
+
+def _imul(d: np.ndarray, v: Any) -> None:
+    np.multiply(d, v, out=d, casting="same_kind")
+
+
+def _idiv(d: np.ndarray, v: Any) -> None:
+    np.divide(d, v, out=d, casting="same_kind")
+
+
+def _fill(d: np.ndarray, v: Any) -> None:
+    d[...] = v
 
 
 def _index(index: Any) -> tuple:

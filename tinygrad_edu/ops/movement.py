@@ -13,6 +13,8 @@ from tinygrad_edu.ops import dual
 class Reshape(Function):
     """z = x with a new shape;   dz/dx = 1 (the gradient reshaped back)"""
 
+    returns_view = True
+
     def __init__(self, shape: tuple) -> None:
         self.shape = shape
 
@@ -26,6 +28,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """z = x with its axes permuted;   dz/dx = 1 (the gradient permuted back)"""
+
+    returns_view = True
 
     def __init__(self, axes: tuple | None) -> None:
         self.axes = axes
@@ -42,6 +46,8 @@ class Transpose(Function):
 class BroadcastTo(Function):
     """z = x repeated to a larger shape;   dz/dx = 1 (the gradient summed back)"""
 
+    returns_view = True
+
     def __init__(self, shape: tuple) -> None:
         self.shape = shape
 
@@ -55,6 +61,8 @@ class BroadcastTo(Function):
 
 class Getitem(Function):
     """z = x[index];   dz/dx = 1 at the picked elements, summed where picked twice"""
+
+    returns_view = True
 
     def __init__(self, index: tuple) -> None:
         self.index = index
