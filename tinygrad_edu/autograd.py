@@ -124,9 +124,8 @@ def _add_leaf(leaf_pending: dict, t: Tensor, g: Any) -> None:
 
 
 def _leaf_step(t: Tensor, g: Any) -> Step:
-    hooks = _leaf_hooks.get(t)
-    if hooks:
-        g = _run_hooks(hooks, g)
+    if t._hooks:
+        g = _run_hooks(t._hooks, g)
     return Step(None, g, (), t)
 
 
@@ -314,9 +313,6 @@ def grad(
 
 # -- hooks and retained gradients -----------------------------------------------------------
 
-# Hooks of leaves, keyed by the tensor (weakly: a hook never keeps its tensor alive).
-_leaf_hooks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
 
 class RemovableHandle:
     """Returned by `register_hook`; `.remove()` unregisters the hook."""
@@ -341,9 +337,9 @@ def register_hook(t: Tensor, fn: Any) -> RemovableHandle:
             "never receive a gradient"
         )
     if t.grad_fn is None:
-        hooks = _leaf_hooks.get(t)
-        if hooks is None:
-            hooks = _leaf_hooks[t] = {}
+        if t._hooks is None:
+            t._hooks = {}
+        hooks = t._hooks
     else:
         if t.grad_fn._hooks is None:
             t.grad_fn._hooks = {}

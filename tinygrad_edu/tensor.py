@@ -78,7 +78,16 @@ class Tensor:
     Tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_vbox", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "grad_fn",
+        "name",
+        "_vbox",
+        "_hooks",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # numpy defers to Tensor: `array * tensor` calls Tensor.__rmul__
     __hash__ = object.__hash__  # `==` is elementwise, so hash by identity
 
@@ -94,7 +103,8 @@ class Tensor:
         self.grad_fn = None
         self.requires_grad = False
         self.name = name
-        self._vbox = None
+        self._vbox = None  # version counter, made on the first in-place change
+        self._hooks = None  # gradient hooks of a leaf (a non-leaf's live on its grad_fn)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -108,6 +118,7 @@ class Tensor:
         t.requires_grad = grad_fn is not None
         t.name = None
         t._vbox = None
+        t._hooks = None
         return t
 
     # -- metadata -------------------------------------------------------------------------

@@ -1,0 +1,138 @@
+"""In-place changes: they really change the data, bump a version, and never corrupt a gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+
+
+def test_inplace_methods_change_data_and_bump_the_version():
+    t = tg.Tensor([1.0, 2.0, 3.0])
+    data = t.data
+    t.add_(1).mul_(2).sub_(tg.Tensor([1.0, 1.0, 1.0])).div_(2)
+    # ((x + 1) * 2 - 1) / 2, by hand: [1.5, 2.5, 3.5]
+    np.testing.assert_array_equal(t.numpy(), [1.5, 2.5, 3.5])
+    assert t.data is data  # the same memory, changed in place
+    assert t._version == 4
+    t.zero_()
+    np.testing.assert_array_equal(t.numpy(), [0, 0, 0])
+    t.fill_(7)
+    np.testing.assert_array_equal(t.numpy(), [7, 7, 7])
+    t.copy_([1, 2, 3])
+    np.testing.assert_array_equal(t.numpy(), [1, 2, 3])
+    t[0] = 9
+    np.testing.assert_array_equal(t.numpy(), [9, 2, 3])
+    assert t._version == 8
+
+
+def test_augmented_assignment_is_in_place_and_keeps_float32():
+    t = tg.ones(3)
+    same = t
+    t += 0.5
+    t *= np.float64(2.0)  # a numpy float64 scalar must not promote a float32 tensor
+    assert t is same
+    assert t.dtype == np.float32
+    np.testing.assert_array_equal(t.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_setitem_with_repeated_and_masked_indices():
+    t = tg.zeros(4)
+    t[[0, 2]] = tg.Tensor([5.0, 6.0])
+    t[t.data > 5.5] = -1.0
+    np.testing.assert_array_equal(t.numpy(), [5.0, 0.0, -1.0, 0.0])
+
+
+def test_leaf_requiring_grad_changes_only_under_no_grad():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"leaf tensor .* requires grad.*no_grad"):
+        w.add_(1)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w -= 0.1
+    with tg.no_grad():
+        w -= 0.5
+    np.testing.assert_allclose(w.numpy(), [0.5, 1.5])
+    assert w.requires_grad and w.is_leaf  # still the same parameter
+
+
+def test_nonleaf_in_graph_cannot_change_in_place():
+    h = tg.Tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"made by Mul.*out of place"):
+        h += 1
+    with pytest.raises(RuntimeError, match="Mul"):
+        h[0] = 3.0
+
+
+def test_saved_input_changed_in_place_makes_backward_raise():
+    # the case that would silently give a wrong gradient: dL/dw = x, but x changed after forward
+    x = tg.Tensor([1.0, 2.0])
+    w = tg.Tensor([3.0, 4.0], requires_grad=True)
+    loss = (w * x).sum()
+    x.mul_(10)
+    with pytest.raises(RuntimeError) as info:
+        loss.backward()
+    message = str(info.value)
+    assert "Mul" in message and "version 0" in message and "version 1" in message
+    assert w.grad is None  # nothing wrong was accumulated
+
+
+def test_parameter_updated_before_backward_raises():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with tg.no_grad():
+        w.sub_(0.1)
+    with pytest.raises(RuntimeError, match=r"Mul saved input 0 .* version 0.*version 1"):
+        loss.backward()
+
+
+def test_saved_output_changed_through_a_view_raises():
+    # exp saves its output; a view of that output, changed under no_grad, changes it too
+    x = tg.Tensor([0.0, 1.0], requires_grad=True)
+    y = x.exp()
+    loss = y.sum()  # Sum saves nothing, so only Exp's saved output is at stake
+    with tg.no_grad():
+        y_view = y.reshape(2, 1)
+        y_view[0, 0] = 5.0
+    assert y.data[0] == 5.0  # shared memory
+    with pytest.raises(RuntimeError, match=r"Exp saved its output .* version 1"):
+        loss.backward()
+
+
+def test_view_and_base_share_one_version_counter():
+    a = tg.Tensor([[1.0, 2.0], [3.0, 4.0]])
+    p = tg.Tensor(np.ones((2, 2)), requires_grad=True)
+    loss = (p @ a).sum()
+    a.T[0, 1] = 10.0  # a view of a, changed in place
+    with pytest.raises(RuntimeError, match="MatMul saved input 1"):
+        loss.backward()
+
+
+def test_change_after_backward_is_fine_and_unsaved_inputs_are_not_checked():
+    x = tg.Tensor([1.0, 2.0])
+    w = tg.Tensor([3.0, 4.0], requires_grad=True)
+    loss = (w + x).sum()  # Add saves nothing: changing x cannot corrupt its gradient
+    x.add_(1)
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+    x.add_(1)  # after backward: allowed
+
+
+def test_inplace_errors_say_what_was_given():
+    t = tg.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"add_.*shape \(2, 3\).*shape \(4,\)"):
+        t.add_(tg.zeros(4))
+    i = tg.Tensor([1, 2])
+    with pytest.raises(TypeError, match=r"float64 values into a int64"):
+        i.add_(np.array([0.5, 0.5]))
+    b = tg.zeros(3).broadcast_to((2, 3))
+    with pytest.raises(ValueError, match="read-only"):
+        b.fill_(1.0)
+
+
+def test_grad_can_be_zeroed_in_place():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    w.grad.zero_()
+    (w * 3).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
