@@ -233,12 +233,8 @@ def backward(
 
 def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
     """t.grad += g, never letting two .grad arrays (or a .grad and a seed) share memory."""
-    if isinstance(g, Tensor):  # create_graph: keep the gradient's own graph
-        if t.grad is None:
-            t.grad = g if id(g) not in handed_out else g.clone()
-            handed_out.add(id(t.grad))
-        else:
-            t.grad = t.grad + g
+    if isinstance(g, Tensor):  # create_graph: a differentiable copy keeps the gradient's graph
+        t.grad = g.clone() if t.grad is None else t.grad + g
         return
     if t.grad is None:
         if g.base is not None or id(g) in handed_out or not g.flags.writeable:

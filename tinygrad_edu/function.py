@@ -69,8 +69,8 @@ class Function:
         node = cls(**params) if params else cls()
         try:
             raw = node.forward(*[t.data for t in inputs])
-        except ValueError as err:
-            raise ValueError(node.describe_error(inputs, err)) from None
+        except (ValueError, IndexError) as err:  # bad shapes, axes or indices
+            raise type(err)(node.describe_error(inputs, err)) from None
         # numpy returns scalars, not 0-d arrays, from some operations on 0-d arrays
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
         if mode.anomaly_enabled:

@@ -34,7 +34,7 @@ def _as_inputs(inputs: Any) -> list:
     for x in items:
         if isinstance(x, Tensor):
             if x.dtype.kind == "f":
-                copy = Tensor(x.data.astype(np.float64))
+                copy = Tensor(x.data.astype(np.float64), name=x.name)
                 copy.requires_grad = x.requires_grad
                 x = copy
             out.append(x)

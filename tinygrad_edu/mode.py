@@ -64,17 +64,30 @@ class _GradMode:
 class no_grad(_GradMode):
     """Record nothing inside this block: results have no grad_fn and keep no saved values.
 
+    Also a decorator, with or without parentheses (`@tg.no_grad()` or `@tg.no_grad`).
+
     >>> with tg.no_grad():
     ...     w -= 0.1 * w.grad          # an update step must not become part of the graph
     """
 
     enabled = False
 
+    def __new__(cls, fn: Any = None) -> Any:
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
 
 class enable_grad(_GradMode):
-    """Record the graph again inside this block, even within an outer `no_grad()`."""
+    """Record the graph again inside this block, even within an outer `no_grad()`.
+
+    Also a decorator, with or without parentheses.
+    """
 
     enabled = True
+
+    def __new__(cls, fn: Any = None) -> Any:
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
 
 
 class set_grad_enabled(_GradMode):
