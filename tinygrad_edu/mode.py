@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,16 +96,24 @@ class set_grad_enabled(_GradMode):
         self.enabled = bool(mode)
 
 
-@contextmanager
-def scope(label: Any) -> Iterator[None]:
+class scope:
     """Tag every node made inside the block with `label` (a Module or a string).
 
     Nodes keep the labels of all enclosing scopes, outermost first, in `grad_fn.scope`;
     `Module.__call__` enters this for each module, and the graph drawer groups nodes by it.
+
+    >>> with tg.scope("layer1"):
+    ...     h = (W @ x).relu()
+    >>> h.grad_fn.scope
+    ('layer1',)
     """
-    prev = state.scope
-    state.scope = prev + (label,)
-    try:
-        yield
-    finally:
-        state.scope = prev
+
+    def __init__(self, label: Any) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        self._prev = state.scope
+        state.scope = self._prev + (self.label,)
+
+    def __exit__(self, *exc: object) -> None:
+        state.scope = self._prev

@@ -119,7 +119,7 @@ def _binary(c: Chooser) -> Sample:
 
 def _divide(c: Chooser) -> Sample:
     a, b = pair(c)
-    return Sample((c.array(a), c.array(b, 0.5, 2.0) * c.choice([-1, 1])))
+    return Sample((c.array(a), np.asarray(c.array(b, 0.5, 2.0) * c.choice([-1, 1]))))
 
 
 def _power(c: Chooser) -> Sample:
@@ -373,6 +373,11 @@ OPS: list[OpInfo] = [
         lambda x, axis: _t("log_softmax")(x, axis),
     ),
     OpInfo("clone", lambda x: x.clone(), _unary(), lambda x: x.clone()),
+    # Cast there and back: float64 -> long double -> float64 loses nothing, so finite
+    # differences can check Cast's backward (a float32 round trip would swamp eps).
+    OpInfo(
+        "astype", lambda x: x.astype(np.longdouble).astype(x.dtype), _unary(), lambda x: x.clone()
+    ),
 ]
 
 OPS_BY_NAME: dict[str, OpInfo] = {op.name: op for op in OPS}
