@@ -33,6 +33,8 @@ float64 = _np.float64
 int64 = _np.int64
 bool_ = _np.bool_
 
+from tinygrad_edu import data, datasets, nn, optim  # noqa: E402  (subpackages: tg.nn, tg.optim ...)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "arange",
     "bool_",
     "cat",
+    "data",
+    "datasets",
     "detect_anomaly",
     "enable_grad",
     "eye",
@@ -55,9 +59,11 @@ __all__ = [
     "is_anomaly_enabled",
     "is_grad_enabled",
     "manual_seed",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",
+    "optim",
     "rand",
     "randn",
     "scope",

@@ -1,0 +1,193 @@
+"""Module and Parameter: the building blocks of a network.
+
+A Module holds Parameters (tensors to learn) and other Modules, registered simply by assigning
+them as attributes in `__init__`; `forward` says what the module computes. Calling a module runs
+`forward` inside `tg.scope(module)`, so every node of the graph knows which layer made it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.mode import no_grad, scope
+from tinygrad_edu.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module learns: it requires grad, and assigning it to a Module attribute
+    registers it (so it appears in `parameters()` and `state_dict()`).
+
+    >>> w = tg.nn.Parameter(tg.zeros(3, 4))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of layers and networks. Subclasses call `super().__init__()` first, assign
+    parameters and sub-modules as attributes, and define `forward`.
+
+    >>> class Neuron(tg.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = tg.nn.Parameter(tg.randn(3))
+    ...         self.b = tg.nn.Parameter(tg.zeros(()))
+    ...     def forward(self, x):
+    ...         return (x @ self.w + self.b).sigmoid()
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() ran: call super().__init__() "
+                f"first in {type(self).__name__}.__init__"
+            )
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    # -- running ---------------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")  # abstract
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with scope(self):
+            return self.forward(*args, **kwargs)
+
+    # -- what it holds ---------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct sub-module, in assignment order."""
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted path, module) for this module ("") and everything below it, each once."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:  # depth-first, in assignment order, without recursion
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield path, module
+            stack.extend(
+                (f"{path}.{name}" if path else name, child)
+                for name, child in reversed(module._modules.items())
+            )
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(dotted path, parameter), e.g. ("0.weight", ...), each parameter once."""
+        seen: set[int] = set()
+        for path, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{path}.{name}" if path else name), p
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    # -- modes and gradients ---------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (Dropout drops); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (Dropout passes everything through); returns self."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of all parameters (`.grad = None`)."""
+        for p in self.parameters():
+            p.grad = None
+
+    # -- saving and loading ----------------------------------------------------------------
+    def state_dict(self) -> OrderedDict:
+        """Parameter values by dotted path, as detached tensors sharing the parameters' data."""
+        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> tuple[list, list]:
+        """Copy values into the parameters of the same names (numpy arrays, Tensors, or anything
+        numpy can read, such as a PyTorch state dict). Returns (missing, unexpected) keys.
+
+        With strict=True, missing or unexpected keys are an error; a shape mismatch always is.
+        Every problem is listed in one message, and nothing is changed unless all keys fit.
+        """
+        params = dict(self.named_parameters())
+        values = {
+            k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
+        }
+        missing = [k for k in params if k not in values]
+        unexpected = [k for k in values if k not in params]
+        wrong = [
+            f"{k}: expected shape {params[k].shape}, got {values[k].shape}"
+            for k in params
+            if k in values and values[k].shape != params[k].shape
+        ]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        if wrong:
+            problems.append(f"shape mismatches: {'; '.join(wrong)}")
+        if problems:
+            raise ValueError(
+                f"load_state_dict into {type(self).__name__} failed: " + " | ".join(problems)
+            )
+        with no_grad():
+            for k, p in params.items():
+                if k in values:
+                    p.copy_(values[k])
+        return missing, unexpected
+
+    # -- printing --------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """Text inside the parentheses of this module's repr (layers override it)."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [
+            f"  ({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self._modules.items()
+        ]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}(" + self.extra_repr(), *children, ")"]
+        return "\n".join(lines)

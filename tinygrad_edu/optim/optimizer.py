@@ -1,0 +1,164 @@
+"""Optimizer: the base of SGD and Adam. It holds parameter groups and per-parameter state,
+and turns gradients into in-place parameter updates (under no_grad: updates are not part of
+any graph)."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.mode import no_grad
+from tinygrad_edu.tensor import Tensor
+
+
+class Optimizer:
+    """Base class. `params` is an iterable of tensors, or of dicts ("param groups") each with
+    "params" and its own hyper-parameters; `defaults` fills in what a group doesn't set."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors (e.g. "
+                "model.parameters()), got a single Tensor; wrap it in a list"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        self.defaults = defaults
+        self.param_groups: list[dict] = []
+        self.state: dict[int, dict] = {}  # per parameter, keyed by id(param)
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, group: dict) -> None:
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__} can only optimize Tensors, got {type(p).__name__}"
+                )
+            if not p.requires_grad or not p.is_leaf:
+                raise ValueError(
+                    f"{type(self).__name__} can only optimize leaf tensors that require grad; "
+                    f"got one of shape {p.shape} (requires_grad={p.requires_grad}, "
+                    f"is_leaf={p.is_leaf})"
+                )
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        full = {**self.defaults, **group, "params": params}
+        self._check(full)
+        self.param_groups.append(full)
+
+    def _check(self, group: dict) -> None:
+        """Validate hyper-parameters (subclasses add their own checks)."""
+        if group["lr"] < 0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']} (< 0)")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of every managed parameter (`.grad = None`)."""
+        for g in self.param_groups:
+            for p in g["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.zero_()
+
+    def _params_with_grad(self) -> list[tuple[dict, Tensor]]:
+        """(group, param) for every parameter that has a gradient; warns about the others."""
+        out, missing = [], []
+        for g in self.param_groups:
+            for p in g["params"]:
+                (out if p.grad is not None else missing).append((g, p))
+        if out and missing:
+            shapes = ", ".join(str(p.shape) for _, p in missing[:5])
+            warnings.warn(
+                f"{type(self).__name__}.step(): {len(missing)} parameter(s) got no gradient "
+                f"(shapes {shapes}) while others did; were they used in the loss?",
+                UserWarning,
+                stacklevel=3,
+            )
+        return out
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place."""
+        with no_grad():
+            for group, p in self._params_with_grad():
+                update = self.update(p.data, p.grad.data, self.state.setdefault(id(p), {}), group)
+                p.sub_(update)
+
+    def update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
+        """The amount to subtract from parameter p given its gradient g (subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must define update()")  # abstract
+
+    # -- saving ------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}, the
+        parameters numbered in order across groups (PyTorch's layout)."""
+        index: dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
+        state = {
+            index[pid]: {k: (Tensor(v) if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+            for pid, s in self.state.items()
+            if pid in index
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyper-parameters and state saved by `state_dict` (for the same parameters)."""
+        groups = state_dict.get("param_groups")
+        if not isinstance(groups, list) or len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected {len(self.param_groups)} "
+                f"parameter group(s), got {None if groups is None else len(groups)}"
+            )
+        params: dict[int, Tensor] = {}
+        for mine, saved in zip(self.param_groups, groups):
+            if len(mine["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: a group has "
+                    f"{len(mine['params'])} parameters here but {len(saved['params'])} in the "
+                    "saved state"
+                )
+            params.update(zip(saved["params"], mine["params"]))
+        new_state: dict[int, dict] = {}
+        for i, s in state_dict.get("state", {}).items():
+            p = params.get(int(i))
+            if p is None:
+                raise ValueError(f"load_state_dict: state for unknown parameter index {i}")
+            entry = {}
+            for k, v in s.items():
+                if isinstance(v, Tensor | np.ndarray):
+                    arr = np.array(v.data if isinstance(v, Tensor) else v, dtype=p.dtype)
+                    if arr.shape != p.shape:
+                        raise ValueError(
+                            f"load_state_dict: state {k!r} of parameter {i} has shape "
+                            f"{arr.shape}, expected {p.shape}"
+                        )
+                    entry[k] = arr
+                else:
+                    entry[k] = copy.deepcopy(v)
+            new_state[id(p)] = entry
+        for mine, saved in zip(self.param_groups, groups):
+            mine.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in g.items() if k != "params")
+        return "\n".join([*lines, ")"])
