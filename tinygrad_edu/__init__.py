@@ -24,6 +24,7 @@ from tinygrad_edu.creation import (
     zeros_like,
 )
 from tinygrad_edu.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_edu.io import load, save
 from tinygrad_edu.mode import enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
 from tinygrad_edu.tensor import Tensor, cat, get_default_dtype, set_default_dtype, stack
 
@@ -58,6 +59,7 @@ __all__ = [
     "int64",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "load",
     "manual_seed",
     "nn",
     "no_grad",
@@ -66,6 +68,7 @@ __all__ = [
     "optim",
     "rand",
     "randn",
+    "save",
     "scope",
     "set_default_dtype",
     "set_detect_anomaly",
