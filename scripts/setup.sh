@@ -6,6 +6,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/pip install -q -e .
+.venv/bin/pip install -q -e '.[plot]'
 
-echo "tinygrad_edu is installed in ./.venv (run: .venv/bin/python examples/first_steps.py)"
+echo "tinygrad_edu is installed in ./.venv (try: .venv/bin/tinygrad-edu train)"

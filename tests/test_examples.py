@@ -36,3 +36,20 @@ def test_examples_run_as_scripts():
             [sys.executable, str(script)], capture_output=True, text=True, timeout=120
         )
         assert done.returncode == 0, f"{script.name} failed:\n{done.stderr}"
+
+
+def test_digits_classifier_learns_the_digits():
+    result = run_example("digits_classifier.py")
+    # a 64-128-64-10 MLP with SGD reaches well above 95% on held-out digits
+    assert result["accuracy"] >= 0.95
+    assert result["final_cost"] < 0.05
+
+
+def test_cross_entropy_learns_faster_than_squared_error():
+    results = run_example("mse_vs_cross_entropy.py")
+    mse, ce = results["squared error"], results["cross-entropy"]
+    assert len(mse) == len(ce) == 15
+    # early on the gap is wide; at the end both have learnt, cross-entropy more
+    assert ce[2] > mse[2] + 0.2
+    assert ce[-1] >= 0.9
+    assert 0.5 < mse[-1] < ce[-1]
