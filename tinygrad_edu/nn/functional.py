@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_edu.creation import generator
+from tinygrad_edu.ops.nn import BinaryCrossEntropy
 from tinygrad_edu.tensor import Tensor, stack
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -130,7 +131,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean")
             "binary_cross_entropy: input must hold probabilities in [0, 1] (apply sigmoid "
             "first, or use binary_cross_entropy_with_logits on raw scores)"
         )
-    loss = -(t * p.log().clip(lo=-100) + (1 - t) * (1 - p).log().clip(lo=-100))
+    loss = BinaryCrossEntropy.apply(p, t.astype(p.dtype))
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 

@@ -23,6 +23,11 @@ def log(x: Any) -> Any:
     return np.log(x) if isinstance(x, np.ndarray) else x.log()
 
 
+def clip_min(x: Any, lo: float) -> Any:
+    """max(x, lo), elementwise."""
+    return np.maximum(x, lo) if isinstance(x, np.ndarray) else x.clip(lo=lo)
+
+
 def broadcast_to(x: Any, shape: tuple) -> Any:
     """Repeat x along its size-1 (or missing leading) axes to `shape`."""
     return np.broadcast_to(x, shape) if isinstance(x, np.ndarray) else x.broadcast_to(shape)

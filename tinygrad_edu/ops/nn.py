@@ -1,10 +1,12 @@
-"""Coarse primitives for the two hot spots of a training step.
+"""Coarse primitives for the hot spots of a training step, and the binary cross-entropy.
 
-Each is exactly what its composite would compute (`x @ W.T + b`; `-log_softmax(z)[target]`),
-done in one node with one call into numpy instead of three to five: at the sizes people learn
-with, the per-node overhead, not the arithmetic, decides the speed (see benchmarks/). Their
+Linear and CrossEntropy are exactly what their composites would compute (`x @ W.T + b`;
+`-log_softmax(z)[target]`), done in one node with one call into numpy instead of three to
+five: at the sizes people learn with, the per-node overhead, not the arithmetic, decides the
+speed (see benchmarks/). Their
 backward formulas are still written with operations that work on Tensors, so second
-derivatives keep working.
+derivatives keep working. BinaryCrossEntropy is a primitive for a different reason: PyTorch's
+gradient at p = 0 or 1 is finite (p(1 - p) is floored), which no composite of log and clip gives.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.function import Function
+from tinygrad_edu.ops import dual
 
 
 class Linear(Function):
-    """z = x W^T + b;   dz/dx = W,   dz/dW = x (as g^T x),   dz/db = 1 (g summed over the batch)"""
+    """z = x W^T + b;   dz/dx = W,   dz/dW = x (g^T x),   dz/db = 1 (g summed over the batch)"""
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
         self.save_for_backward(x, w)
@@ -41,7 +44,7 @@ class Linear(Function):
 
 
 class CrossEntropy(Function):
-    """L = -log softmax(z)[target] (averaged or summed over the batch);   dL/dz = softmax(z) - onehot(target)"""
+    """L = -log softmax(z)[target];   dL/dz = softmax(z) - onehot(target)   (mean: both / N)"""
 
     def __init__(self, reduction: str) -> None:
         self.reduction = reduction
@@ -74,3 +77,25 @@ class CrossEntropy(Function):
         else:
             scale = grad
         return (probs - onehot) * scale, None
+
+
+class BinaryCrossEntropy(Function):
+    """L = -(t log p + (1-t) log(1-p));   dL/dp = (p-t) / (p(1-p)),   dL/dt = log(1-p) - log p"""
+
+    def forward(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped like PyTorch
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log(1 - p), -100)
+        self.save_for_backward(p, t, log_p, log_q)
+        return -(t * log_p + (1 - t) * log_q)
+
+    def backward(self, grad: Any) -> tuple:
+        p, t, log_p, log_q = self.saved_tensors
+        if not isinstance(grad, np.ndarray):  # recording a graph: the logs as functions of p
+            log_p, log_q = p.log().clip(lo=-100), (1 - p).log().clip(lo=-100)
+        dp, dt = self.needs_input_grad
+        # p (1 - p) is floored at 1e-12 (as in PyTorch): finite gradients at p = 0 and p = 1
+        return (
+            grad * (p - t) / dual.clip_min(p * (1 - p), 1e-12) if dp else None,
+            grad * (log_q - log_p) if dt else None,
+        )
