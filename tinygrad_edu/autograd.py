@@ -142,6 +142,8 @@ def _fit(node: Function, grads: Any) -> tuple:
         if g is None or not needed:
             out.append(None)
             continue
+        if type(g) is not np.ndarray and not isinstance(g, Tensor):
+            g = np.asarray(g)  # numpy returns scalars, not 0-d arrays, from 0-d arithmetic
         if g.shape != t.shape:
             g = sum_to_shape(g, t.shape)  # undo broadcasting: the one place it is handled
         if g.dtype != t.dtype:

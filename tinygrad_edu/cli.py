@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from pathlib import Path
 
 from tinygrad_edu.train import DEFAULT_LR, TrainConfig, format_confusion, train_digits
 
@@ -15,17 +17,24 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or a positive integer, got {text}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number, got {text}")
     return value
 
 
 def _non_negative_float(text: str) -> float:
     value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be zero or a positive, finite number, got {text}")
     return value
 
 
@@ -84,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--seed",
-        type=int,
+        type=_non_negative_int,
         default=defaults.seed,
         help="seed of the split, the initial weights and the shuffles (default: 0)",
     )
@@ -128,12 +137,23 @@ def run_train(args: argparse.Namespace) -> int:
         noise=args.noise,
         out=args.out,
     )
+    if Path(cfg.out).exists() and not Path(cfg.out).is_dir():
+        print(
+            f"tinygrad-edu train: --out {cfg.out} is a file; give a folder to write into",
+            file=sys.stderr,
+        )
+        return 2
     sizes = "-".join(str(n) for n in [64, *cfg.hidden, 10])
     print(
         f"MLP {sizes} ({cfg.activation}), {cfg.optimizer}, {cfg.epochs} epochs, "
         f"batch {cfg.batch_size}, seed {cfg.seed}"
     )
     metrics = train_digits(cfg, progress=not args.no_progress)
+    if metrics["diverged"]:
+        print(
+            "warning: training diverged (the loss became NaN or infinite); try a smaller --lr",
+            file=sys.stderr,
+        )
     print(
         f"test accuracy: {metrics['test_accuracy']:.2%} on {metrics['n_test']} held-out digits "
         f"(trained in {metrics['train_seconds']:.1f} s)"

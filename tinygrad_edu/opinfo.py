@@ -117,6 +117,11 @@ def _binary(c: Chooser) -> Sample:
     return Sample((c.array(a), c.array(b)))
 
 
+def _binary_same(c: Chooser) -> Sample:
+    s = shape(c)
+    return Sample((c.array(s), c.array(s)))
+
+
 def _divide(c: Chooser) -> Sample:
     a, b = pair(c)
     return Sample((c.array(a), np.asarray(c.array(b, 0.5, 2.0) * c.choice([-1, 1]))))
@@ -230,6 +235,32 @@ def _clip(c: Chooser) -> Sample:
     lo, hi = c.choice([(-1.0, 1.0), (None, 0.5), (-0.5, None)])
     x = away_from(c.array(shape(c)), [v for v in (lo, hi) if v is not None])
     return Sample((x,), {"lo": lo, "hi": hi})
+
+
+def _linear(c: Chooser) -> Sample:
+    n_in, n_out = c.int(1, 4), c.int(1, 4)
+    batch = shape(c, max_ndim=2)  # () gives a single 1-D input
+    args = (c.array((*batch, n_in)), c.array((n_out, n_in)))
+    return Sample(args + ((c.array((n_out,)),) if c.int(0, 1) else ()))
+
+
+def _cross_entropy(c: Chooser) -> Sample:
+    n, classes = c.int(1, 5), c.int(2, 5)
+    target = np.array([c.int(0, classes - 1) for _ in range(n)])
+    reduction = c.choice(["mean", "sum", "none"])
+    return Sample((c.array((n, classes), -3, 3),), {"target": target, "reduction": reduction})
+
+
+def _bce(c: Chooser) -> Sample:
+    s = shape(c)
+    reduction = c.choice(["mean", "sum", "none"])
+    return Sample((c.array(s, 0.05, 0.95), c.array(s, 0.0, 1.0)), {"reduction": reduction})
+
+
+def _bce_logits(c: Chooser) -> Sample:
+    s = shape(c)
+    reduction = c.choice(["mean", "sum", "none"])
+    return Sample((c.array(s, -4, 4), c.array(s, 0.0, 1.0)), {"reduction": reduction})
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -377,6 +408,44 @@ OPS: list[OpInfo] = [
     # differences can check Cast's backward (a float32 round trip would swamp eps).
     OpInfo(
         "astype", lambda x: x.astype(np.longdouble).astype(x.dtype), _unary(), lambda x: x.clone()
+    ),
+]
+
+F = tg.nn.functional
+OPS += [
+    OpInfo(
+        "linear",
+        lambda x, w, b=None: F.linear(x, w, b),
+        _linear,
+        lambda x, w, b=None: _t("nn.functional.linear")(x, w, b),
+    ),
+    OpInfo(
+        "cross_entropy",
+        lambda z, target, reduction: F.cross_entropy(z, tg.Tensor(target), reduction),
+        _cross_entropy,
+        lambda z, target, reduction: _t("nn.functional.cross_entropy")(
+            z, _t("as_tensor")(target), reduction=reduction
+        ),
+    ),
+    OpInfo(
+        "binary_cross_entropy",
+        lambda p, t, reduction: F.binary_cross_entropy(p, t, reduction),
+        _bce,
+        lambda p, t, reduction: _t("nn.functional.binary_cross_entropy")(p, t, reduction=reduction),
+    ),
+    OpInfo(
+        "binary_cross_entropy_with_logits",
+        lambda x, t, reduction: F.binary_cross_entropy_with_logits(x, t, reduction),
+        _bce_logits,
+        lambda x, t, reduction: _t("nn.functional.binary_cross_entropy_with_logits")(
+            x, t, reduction=reduction
+        ),
+    ),
+    OpInfo(
+        "mse_loss",
+        lambda x, t: F.mse_loss(x, t),
+        _binary_same,
+        lambda x, t: _t("nn.functional.mse_loss")(x, t),
     ),
 ]
 

@@ -168,9 +168,21 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
         "normalisation": {"mean": mean.tolist(), "std": std.tolist()},
         "history": history,
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    metrics["diverged"] = not all(math.isfinite(v) for v in history["train_loss"])
+    # strict JSON has no NaN or Infinity: a diverged run writes null for them
+    (out / "metrics.json").write_text(json.dumps(_finite_or_none(metrics), indent=2))
     metrics["curves"] = plot_curves(history, out / "curves.png")
     return metrics
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    return value
 
 
 def plot_curves(history: dict, path: Path) -> str | None:

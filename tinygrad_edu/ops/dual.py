@@ -12,25 +12,27 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.tensor import Tensor
+
 
 def exp(x: Any) -> Any:
     """e**x, elementwise."""
-    return np.exp(x) if isinstance(x, np.ndarray) else x.exp()
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
 
 
 def log(x: Any) -> Any:
     """Natural logarithm, elementwise."""
-    return np.log(x) if isinstance(x, np.ndarray) else x.log()
+    return x.log() if isinstance(x, Tensor) else np.log(x)
 
 
 def clip_min(x: Any, lo: float) -> Any:
     """max(x, lo), elementwise."""
-    return np.maximum(x, lo) if isinstance(x, np.ndarray) else x.clip(lo=lo)
+    return x.clip(lo=lo) if isinstance(x, Tensor) else np.maximum(x, lo)
 
 
 def broadcast_to(x: Any, shape: tuple) -> Any:
     """Repeat x along its size-1 (or missing leading) axes to `shape`."""
-    return np.broadcast_to(x, shape) if isinstance(x, np.ndarray) else x.broadcast_to(shape)
+    return x.broadcast_to(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
 
 
 def sum_to_shape(x: Any, shape: tuple) -> Any:
@@ -59,7 +61,7 @@ def scatter_add(x: Any, index: tuple, shape: tuple) -> Any:
 
     The backward of indexing (and, in reverse, indexing is the backward of this).
     """
-    if not isinstance(x, np.ndarray):
+    if isinstance(x, Tensor):
         from tinygrad_edu.ops.movement import ScatterAdd
 
         return ScatterAdd.apply(x, index=index, shape=shape)

@@ -17,6 +17,7 @@ import numpy as np
 
 from tinygrad_edu.function import Function
 from tinygrad_edu.ops import dual
+from tinygrad_edu.tensor import Tensor
 
 
 class Linear(Function):
@@ -26,7 +27,10 @@ class Linear(Function):
         self.save_for_backward(x, w)
         z = x @ w.T
         if b is not None:
-            z += b  # z is a fresh array: adding in place saves one temporary
+            if b.dtype == z.dtype:
+                z += b  # z is a fresh array: adding in place saves a temporary
+            else:
+                z = z + b  # numpy's promotion, as x @ W.T + b would give
         return z
 
     def backward(self, grad: Any) -> tuple:
@@ -46,37 +50,32 @@ class Linear(Function):
 class CrossEntropy(Function):
     """L = -log softmax(z)[target];   dL/dz = softmax(z) - onehot(target)   (mean: both / N)"""
 
-    def __init__(self, reduction: str) -> None:
-        self.reduction = reduction
+    def __init__(self, target: np.ndarray, reduction: str) -> None:
+        self.target, self.reduction = target, reduction  # class indices: not differentiable
 
-    def forward(self, z: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def forward(self, z: np.ndarray) -> np.ndarray:
         shifted = z - z.max(axis=1, keepdims=True)  # stable for logits of any size
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        rows = np.arange(len(target))
-        losses = np.log(total[:, 0]) - shifted[rows, target]
-        probs = exp / total
-        self.save_for_backward(z, probs, target)
+        losses = np.log(total[:, 0]) - shifted[np.arange(len(self.target)), self.target]
+        self.save_for_backward(z, exp / total)
         if self.reduction == "none":
             return losses
         loss = losses.sum()
-        return loss / len(target) if self.reduction == "mean" else loss
+        return loss / len(self.target) if self.reduction == "mean" else loss
 
-    def backward(self, grad: Any) -> tuple:
-        z, probs, target = self.saved_tensors
-        if not isinstance(grad, np.ndarray):
+    def backward(self, grad: Any) -> Any:
+        z, probs = self.saved_tensors
+        if isinstance(grad, Tensor):
             # recording a graph (create_graph): softmax must be a function of z, not a constant
             probs = z.softmax(axis=1)
-        rows = np.arange(len(target))
-        onehot = np.zeros(probs.shape, dtype=probs.dtype)
-        onehot[rows, np.asarray(target.data if hasattr(target, "grad_fn") else target)] = 1
+        onehot = np.zeros(z.shape, dtype=z.dtype)
+        onehot[np.arange(len(self.target)), self.target] = 1
         if self.reduction == "none":
-            scale = grad.reshape((-1, 1))
-        elif self.reduction == "mean":
-            scale = grad / len(target)
-        else:
-            scale = grad
-        return (probs - onehot) * scale, None
+            return (probs - onehot) * grad.reshape((-1, 1))
+        if self.reduction == "mean":
+            grad = grad / len(self.target)
+        return (probs - onehot) * grad
 
 
 class BinaryCrossEntropy(Function):
@@ -91,7 +90,7 @@ class BinaryCrossEntropy(Function):
 
     def backward(self, grad: Any) -> tuple:
         p, t, log_p, log_q = self.saved_tensors
-        if not isinstance(grad, np.ndarray):  # recording a graph: the logs as functions of p
+        if isinstance(grad, Tensor):  # recording a graph: the logs as functions of p
             log_p, log_q = p.log().clip(lo=-100), (1 - p).log().clip(lo=-100)
         dp, dt = self.needs_input_grad
         # p (1 - p) is floored at 1e-12 (as in PyTorch): finite gradients at p = 0 and p = 1
