@@ -46,14 +46,15 @@ def backward_steps(
     The caller sets grad mode: on (create_graph) for gradients as Tensors, off for arrays.
     """
     # 1. Discover the graph and count, for every node and leaf, how many edges lead into it.
+    # (Tensors are dict keys by identity: their `==` is elementwise, but their hash is id-based.)
     waiting: dict[Function, int] = {}
-    leaf_waiting: dict[int, int] = {}
-    pending: dict[Function, Any] = {}
-    leaf_pending: dict[int, list] = {}
+    leaf_waiting: dict[Tensor, int] = {}
+    pending: dict[Function, Any] = {}  # gradient summed so far for each node's output
+    leaf_pending: dict[Tensor, Any] = {}  # and for each leaf
     stack: list[Function] = []
     for root, g in zip(roots, root_grads):
         if root.grad_fn is None:
-            _add_leaf(leaf_pending, root, g)
+            leaf_pending[root] = _add(leaf_pending.get(root), g)
         else:
             pending[root.grad_fn] = _add(pending.get(root.grad_fn), g)
             if root.grad_fn not in waiting:
@@ -66,7 +67,7 @@ def backward_steps(
                 continue
             fn = t.grad_fn
             if fn is None:
-                leaf_waiting[id(t)] = leaf_waiting.get(id(t), 0) + 1
+                leaf_waiting[t] = leaf_waiting.get(t, 0) + 1
             elif fn in waiting:
                 waiting[fn] += 1
             else:
@@ -75,8 +76,8 @@ def backward_steps(
 
     # 2. Run each node once all its consumers are done (Kahn's algorithm).
     ready = [fn for fn, n in waiting.items() if n == 0]
-    for leaf_id in [i for i in leaf_pending if i not in leaf_waiting]:
-        yield _leaf_step(*leaf_pending.pop(leaf_id))  # a root that is itself a leaf
+    for leaf in [t for t in leaf_pending if t not in leaf_waiting]:
+        yield _leaf_step(leaf, leaf_pending.pop(leaf))  # a root that is itself a leaf
     while ready:
         node = ready.pop()
         grad = pending.pop(node, None)
@@ -99,10 +100,10 @@ def backward_steps(
             fn = t.grad_fn
             if fn is None:
                 if g is not None:
-                    _add_leaf(leaf_pending, t, g)
-                leaf_waiting[id(t)] -= 1
-                if leaf_waiting[id(t)] == 0 and id(t) in leaf_pending:
-                    yield _leaf_step(*leaf_pending.pop(id(t)))
+                    leaf_pending[t] = _add(leaf_pending.get(t), g)
+                leaf_waiting[t] -= 1
+                if leaf_waiting[t] == 0 and t in leaf_pending:
+                    yield _leaf_step(t, leaf_pending.pop(t))
             else:
                 if g is not None:
                     pending[fn] = _add(pending.get(fn), g)
@@ -113,14 +114,6 @@ def backward_steps(
 
 def _add(total: Any, g: Any) -> Any:
     return g if total is None else total + g
-
-
-def _add_leaf(leaf_pending: dict, t: Tensor, g: Any) -> None:
-    entry = leaf_pending.get(id(t))
-    if entry is None:
-        leaf_pending[id(t)] = [t, g]
-    else:
-        entry[1] = entry[1] + g
 
 
 def _leaf_step(t: Tensor, g: Any) -> Step:

@@ -78,7 +78,7 @@ class Function:
             anomaly.check_forward(node, inputs, out)
         result = None
         if state.grad_enabled:
-            needs = tuple(t.requires_grad for t in inputs)
+            needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
                 node.inputs = inputs
                 node.needs_input_grad = needs
@@ -122,9 +122,11 @@ class Function:
 
     def _remember_versions(self, out: Any, raw: Any) -> None:
         """Note the version of everything saved, to catch later in-place changes."""
-        self._versions = tuple(t._version for t in self.inputs)
-        if any(a is raw for a in self._saved):
-            out._vbox = self._out_vbox = [0]
+        self._versions = tuple([0 if t._vbox is None else t._vbox[0] for t in self.inputs])
+        for a in self._saved:
+            if a is raw:  # the output itself is saved: give it a counter to watch
+                out._vbox = self._out_vbox = [0]
+                break
 
     def _check_versions(self, saved: tuple) -> None:
         for i, t in enumerate(self.inputs):
