@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -59,25 +59,27 @@ def _probe(fn: Callable, args: list, vs: list) -> float:
     )
 
 
-def gradcheck(
-    fn: Callable[..., Any],
-    inputs: Any,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
-    raise_exception: bool = True,
-    seed: int = 0,
-) -> bool:
-    """Compare the gradients backward computes for `fn` with central finite differences.
+class Comparison(NamedTuple):
+    """The analytic and the numerical gradient of one input, both float64 arrays."""
 
-    Every float input that requires grad is checked, element by element, on float64 copies.
-    Non-scalar outputs get a random upstream gradient (seeded), so a backward that forgets to
-    multiply by it cannot pass. A mismatch raises GradcheckError naming the input, the element,
-    both values and the error (or, with raise_exception=False, warns and returns False).
+    index: int  # position of the input among fn's arguments
+    input: Tensor  # its float64 copy
+    analytic: np.ndarray
+    numerical: np.ndarray
 
-    >>> x = tg.Tensor(np.random.rand(3, 4), requires_grad=True)
-    >>> tg.gradcheck(lambda x: (x * x).sum(axis=0), [x])
-    True
+    def relative_error(self) -> float:
+        """max |analytic - numerical|, relative to the gradient's largest entry."""
+        scale = max(float(np.abs(self.numerical).max(initial=0.0)), 1e-12)
+        return float(np.abs(self.analytic - self.numerical).max(initial=0.0)) / scale
+
+
+def compare_gradients(
+    fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, seed: int = 0
+) -> list[Comparison]:
+    """Backward's gradient and the central-difference estimate, for every input requiring grad.
+
+    Works on float64 copies of the inputs; non-scalar outputs get a random (seeded) upstream
+    gradient v, so both sides are v . d fn / d input.
     """
     args = _as_inputs(inputs)
     checked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
@@ -102,9 +104,9 @@ def gradcheck(
     else:
         analytic = (None,) * len(checked)
     # numerical: central differences, one element at a time
+    results = []
     for i, g in zip(checked, analytic):
         x = args[i]
-        a = np.zeros(x.shape) if g is None else g.data.astype(np.float64)
         n = np.zeros(x.shape)
         flat = x.data.reshape(-1)  # a view: nudging it nudges x
         with no_grad():
@@ -116,6 +118,32 @@ def gradcheck(
                 down = _probe(fn, args, vs)
                 flat[k] = orig
                 n.reshape(-1)[k] = (up - down) / (2 * eps)
+        a = np.zeros(x.shape) if g is None else g.data.astype(np.float64)
+        results.append(Comparison(i, x, a, n))
+    return results
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Compare the gradients backward computes for `fn` with central finite differences.
+
+    Every float input that requires grad is checked, element by element, on float64 copies.
+    Non-scalar outputs get a random upstream gradient (seeded), so a backward that forgets to
+    multiply by it cannot pass. A mismatch raises GradcheckError naming the input, the element,
+    both values and the error (or, with raise_exception=False, warns and returns False).
+
+    >>> x = tg.Tensor(np.random.rand(3, 4), requires_grad=True)
+    >>> tg.gradcheck(lambda x: (x * x).sum(axis=0), [x])
+    True
+    """
+    for i, x, a, n in compare_gradients(fn, inputs, eps, seed):
         bad = np.abs(a - n) > atol + rtol * np.abs(n)
         if bad.any():
             k = np.unravel_index(np.argmax(np.abs(a - n) * bad), x.shape)
@@ -133,26 +161,17 @@ def gradcheck(
     return True
 
 
-def gradgradcheck(
+def second_derivative_problem(
     fn: Callable[..., Any],
     inputs: Any,
     grad_outputs: Sequence[Any] | None = None,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
-    raise_exception: bool = True,
     seed: int = 0,
-) -> bool:
-    """Check second derivatives: gradcheck the function (x, v) -> v . df/dx.
+) -> tuple[Callable[..., Any], list]:
+    """The function (x, v) -> v . d fn / dx and its inputs: its gradient holds second derivatives.
 
-    Its gradient with respect to x holds the second derivatives of fn, computed by backward
-    through backward (`create_graph=True`); its gradient with respect to v checks the first
-    derivatives again, this time as a recorded graph. `grad_outputs` (the v) are drawn at
-    random unless given.
-
-    >>> x = tg.Tensor(np.random.rand(3), requires_grad=True)
-    >>> tg.gradgradcheck(lambda x: x.tanh(), [x])
-    True
+    Its gradient with respect to x is computed by backward through backward
+    (`create_graph=True`); its gradient with respect to v checks the first derivatives again,
+    this time as a recorded graph. v (`grad_outputs`) is drawn at random unless given.
     """
     args = _as_inputs(inputs)
     checked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
@@ -187,6 +206,29 @@ def gradgradcheck(
             )
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(
-        first_derivatives, [*args, *vs], eps, atol, rtol, raise_exception, seed=seed + 2
-    )
+    return first_derivatives, [*args, *vs]
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Sequence[Any] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives: gradcheck the function (x, v) -> v . df/dx.
+
+    Its gradient with respect to x holds the second derivatives of fn, computed by backward
+    through backward (`create_graph=True`); its gradient with respect to v checks the first
+    derivatives again, this time as a recorded graph. `grad_outputs` (the v) are drawn at
+    random unless given.
+
+    >>> x = tg.Tensor(np.random.rand(3), requires_grad=True)
+    >>> tg.gradgradcheck(lambda x: x.tanh(), [x])
+    True
+    """
+    problem, args = second_derivative_problem(fn, inputs, grad_outputs, seed)
+    return gradcheck(problem, args, eps, atol, rtol, raise_exception, seed=seed + 2)
