@@ -30,10 +30,15 @@ def test_first_steps_gradients_and_descent(capsys):
     assert "gradcheck: the engine's gradients match" in capsys.readouterr().out
 
 
-def test_examples_run_as_scripts():
+def test_examples_run_as_scripts(tmp_path):
+    # run from a scratch folder: examples that draw write their pictures where they run
     for script in sorted(EXAMPLES.glob("*.py")):
         done = subprocess.run(
-            [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
         )
         assert done.returncode == 0, f"{script.name} failed:\n{done.stderr}"
 

@@ -23,10 +23,12 @@ from tinygrad_edu.creation import (
     zeros,
     zeros_like,
 )
+from tinygrad_edu.explain import explain
 from tinygrad_edu.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_edu.io import load, save
 from tinygrad_edu.mode import enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
 from tinygrad_edu.tensor import Tensor, cat, get_default_dtype, set_default_dtype, stack
+from tinygrad_edu.viz import draw_graph
 
 # dtype names, so that user code can say tg.float32 (they are numpy's types)
 float32 = _np.float32
@@ -47,7 +49,9 @@ __all__ = [
     "data",
     "datasets",
     "detect_anomaly",
+    "draw_graph",
     "enable_grad",
+    "explain",
     "eye",
     "float32",
     "float64",

@@ -39,11 +39,12 @@ class Step(NamedTuple):
 
 
 def backward_steps(
-    roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool
+    roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool, hooks: bool = True
 ) -> Iterator[Step]:
     """Walk the graph behind `roots` backwards, seeded with their gradients.
 
     The caller sets grad mode: on (create_graph) for gradients as Tensors, off for arrays.
+    `hooks=False` leaves the tensors' gradient hooks out (for viewers that only look).
     """
     # 1. Discover the graph and count, for every node and leaf, how many edges lead into it.
     # (Tensors are dict keys by identity: their `==` is elementwise, but their hash is id-based.)
@@ -77,7 +78,7 @@ def backward_steps(
     # 2. Run each node once all its consumers are done (Kahn's algorithm).
     ready = [fn for fn, n in waiting.items() if n == 0]
     for leaf in [t for t in leaf_pending if t not in leaf_waiting]:
-        yield _leaf_step(leaf, leaf_pending.pop(leaf))  # a root that is itself a leaf
+        yield _leaf_step(leaf, leaf_pending.pop(leaf), hooks)  # a root that is itself a leaf
     while ready:
         node = ready.pop()
         grad = pending.pop(node, None)
@@ -86,7 +87,7 @@ def backward_steps(
         else:
             if node.released:
                 raise RuntimeError(node._freed_message())
-            if node._hooks:
+            if hooks and node._hooks:
                 grad = _run_hooks(node._hooks, grad)
             input_grads = _fit(node, node.backward(grad))
             if mode.anomaly_enabled:
@@ -103,7 +104,7 @@ def backward_steps(
                     leaf_pending[t] = _add(leaf_pending.get(t), g)
                 leaf_waiting[t] -= 1
                 if leaf_waiting[t] == 0 and t in leaf_pending:
-                    yield _leaf_step(t, leaf_pending.pop(t))
+                    yield _leaf_step(t, leaf_pending.pop(t), hooks)
             else:
                 if g is not None:
                     pending[fn] = _add(pending.get(fn), g)
@@ -116,8 +117,8 @@ def _add(total: Any, g: Any) -> Any:
     return g if total is None else total + g
 
 
-def _leaf_step(t: Tensor, g: Any) -> Step:
-    if t._hooks:
+def _leaf_step(t: Tensor, g: Any, hooks: bool) -> Step:
+    if hooks and t._hooks:
         g = _run_hooks(t._hooks, g)
     return Step(None, g, (), t)
 

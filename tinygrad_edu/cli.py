@@ -120,6 +120,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=defaults.out, help=f"folder for the outputs (default: {defaults.out})"
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    graph = commands.add_parser(
+        "graph",
+        help="draw the graph of one training step of a small MLP",
+        description="Draw the computation graph of one training step of MLP([4, 5, 3]) on two "
+        "digits (cross-entropy), with values and gradients, to <out>.<format>.",
+    )
+    graph.add_argument("--out", default="graph", help="path without extension (default: graph)")
+    graph.add_argument(
+        "--format", choices=["svg", "png", "pdf", "dot"], default="svg", help="(default: svg)"
+    )
+    graph.add_argument("--no-values", action="store_true", help="leave out the values")
+    graph.add_argument("--no-grads", action="store_true", help="leave out the gradients")
+    graph.add_argument(
+        "--color", choices=["kind", "grad"], default="kind", help="colour by kind or by gradient"
+    )
+    graph.add_argument("--collapse", action="store_true", help="one box per layer")
+    check = commands.add_parser(
+        "gradcheck",
+        help="check every differentiable op against finite differences",
+        description="Check every differentiable op (the table tinygrad_edu.opinfo.OPS) on "
+        "random float64 inputs: first and second derivatives against central differences. "
+        "Exits 1 if any op fails.",
+    )
+    check.add_argument(
+        "--op",
+        action="append",
+        metavar="NAME",
+        help="check only this op (repeatable; default: all)",
+    )
+    check.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="seed of the random inputs (default: 0)"
+    )
     return parser
 
 
@@ -173,10 +205,72 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_graph(args: argparse.Namespace) -> int:
+    import shutil
+
+    import graphviz
+
+    from tinygrad_edu.viz import training_step_graph
+
+    drawing = training_step_graph(
+        values=not args.no_values,
+        grads=not args.no_grads,
+        color=args.color,
+        collapse=args.collapse,
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    dot_file = Path(f"{out}.dot")
+    if args.format != "dot":
+        target = f"{out}.{args.format}"
+        try:
+            if shutil.which("dot") is None:
+                raise graphviz.ExecutableNotFound(["dot"])
+            drawing.render(outfile=target, cleanup=True)
+            print(f"wrote {target}")
+            return 0
+        except graphviz.CalledProcessError as err:
+            print(f"tinygrad-edu graph: Graphviz could not draw {target}: {err}", file=sys.stderr)
+            return 1
+        except graphviz.ExecutableNotFound:
+            print(
+                f"warning: Graphviz's `dot` program was not found, so {target} was not drawn; "
+                f"wrote the DOT source to {dot_file} instead. Install Graphviz "
+                "(`apt-get install graphviz`, `brew install graphviz`, or "
+                "https://graphviz.org/download/) and run again, or convert it with "
+                f"`dot -T{args.format} {dot_file} -o {target}`.",
+                file=sys.stderr,
+            )
+    dot_file.write_text(drawing.source)
+    print(f"wrote {dot_file}")
+    return 0
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    from tinygrad_edu.check_ops import check_ops, format_table
+    from tinygrad_edu.opinfo import OPS_BY_NAME
+
+    unknown = [name for name in args.op or [] if name not in OPS_BY_NAME]
+    if unknown:
+        print(
+            f"tinygrad-edu gradcheck: unknown op {', '.join(unknown)}; the ops are: "
+            + ", ".join(OPS_BY_NAME),
+            file=sys.stderr,
+        )
+        return 2
+    rows = check_ops(args.op, seed=args.seed)
+    print(format_table(rows))
+    return 0 if all(r.passed for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
         return run_train(args)
+    if args.command == "graph":
+        return run_graph(args)
+    if args.command == "gradcheck":
+        return run_gradcheck(args)
     return 2  # argparse rejects unknown commands before this
 
 

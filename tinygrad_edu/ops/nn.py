@@ -21,7 +21,7 @@ from tinygrad_edu.tensor import Tensor
 
 
 class Linear(Function):
-    """z = x W^T + b;   dz/dx = W,   dz/dW = x (g^T x),   dz/db = 1 (g summed over the batch)"""
+    """z = x W^T + b;   dL/dx = g W,   dL/dW = g^T x,   dL/db = g summed over the batch"""
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
         self.save_for_backward(x, w)
