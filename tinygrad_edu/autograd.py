@@ -233,12 +233,22 @@ def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
         t.grad = g.clone() if t.grad is None else t.grad + g
         return
     if t.grad is None:
-        if g.base is not None or id(g) in handed_out or not g.flags.writeable:
-            g = g.copy()
-        handed_out.add(id(g))
-        t.grad = Tensor._make(g)
+        t.grad = _own(g, handed_out)
     else:
         t.grad = Tensor._make(t.grad.data + g)
+
+
+def _own(g: np.ndarray, handed_out: set) -> Tensor:
+    """g as a Tensor of its own: copied if it is a view, read-only, or already handed out.
+
+    Backward passes the same array on to several inputs (Add gives both the gradient it got),
+    so without this two `.grad`s could share memory and an in-place update of one would change
+    the other.
+    """
+    if g.base is not None or id(g) in handed_out or not g.flags.writeable:
+        g = g.copy()
+    handed_out.add(id(g))
+    return Tensor._make(g)
 
 
 def grad(
@@ -288,12 +298,7 @@ def grad(
             i = by_leaf.get(id(step.leaf)) if step.leaf is not None else by_node.get(id(step.node))
             if i is not None and results[i] is None:
                 g = step.grad
-                if not isinstance(g, Tensor):
-                    if g.base is not None or id(g) in handed_out or not g.flags.writeable:
-                        g = g.copy()
-                    handed_out.add(id(g))
-                    g = Tensor._make(g)
-                results[i] = g
+                results[i] = g if isinstance(g, Tensor) else _own(g, handed_out)
     for i, r in enumerate(results):
         if r is None and not allow_unused:
             raise RuntimeError(
