@@ -25,13 +25,8 @@ Run:  .venv/bin/python benchmarks/op_overhead.py [--rounds 9] [--chain] [--json 
 from __future__ import annotations
 
 import argparse
-import datetime
 import faulthandler
 import gc
-import json
-import os
-import platform
-import resource
 import statistics
 import sys
 import time
@@ -41,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import MIN_ROUNDS_SPEC, import_torch, machine_info, now_utc, peak_rss_mib, write_json
 
 import tinygrad_edu as tg
 
@@ -49,7 +45,6 @@ TARGET_S = 0.05  # aim for about 50 ms per measurement
 CHAIN_FACTOR = 1.0000001
 CHAIN_SIZES = (100_000, 1_000_000)
 CHAIN_BAR = 1.5  # SPEC: time per op at 1M <= 1.5x that at 100k
-MIN_ROUNDS_SPEC = 7  # SPEC: median over at least 7 rounds
 
 # -- the op rows ------------------------------------------------------------------------------
 
@@ -133,14 +128,6 @@ def torch_cases(torch: Any) -> list[Case]:
     ]
 
 
-def import_torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def summarise(name: str, per_call: list[float], baseline: list[float], number: int | None) -> dict:
     """One table row: median time per call and the median over rounds of the ratio to numpy."""
     ratios = [t / base for t, base in zip(per_call, baseline)]
@@ -211,12 +198,6 @@ def print_ops(rows: list[dict], rounds: int, torch: Any) -> None:
 
 
 # -- the chain --------------------------------------------------------------------------------
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def chain_once(n: int) -> dict:
@@ -313,29 +294,6 @@ def print_chain(chain: dict) -> None:
 # -- machine and output -----------------------------------------------------------------------
 
 
-def machine_info(torch: Any) -> dict:
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas: Any = threadpool_info()
-    except ImportError:
-        blas = "threadpoolctl not installed"
-    env_names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-    return {
-        "python": sys.version,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "numpy": np.__version__,
-        "tinygrad_edu": tg.__version__,
-        "torch": torch.__version__ if torch else None,
-        "torch_num_threads": torch.get_num_threads() if torch else None,
-        "threadpool_info": blas,
-        "thread_env": {k: os.environ.get(k) for k in env_names},  # read, never set
-    }
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=9, help="rounds of the op table (9)")
@@ -371,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         result = {
             "benchmark": "op_overhead",
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": now_utc(),
             "machine": machine_info(torch),
             "method": {
                 "op": f"a + b, {SHAPE} float32",
@@ -384,9 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows": rows,
             "chain": chain,
         }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {args.json}")
+        write_json(args.json, result)
     return 1 if chain and "error" in chain else 0
 
 
