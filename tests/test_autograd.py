@@ -658,3 +658,28 @@ def test_grad_mode_is_thread_local():
         worker.join()
         assert not tg.is_grad_enabled()
     assert seen == [True]
+
+
+def test_gradients_of_0d_leaves_stay_arrays_when_summed():
+    # two paths into a 0-d leaf, and two backward calls: numpy would hand back np.float64
+    w = tg.Tensor(1.5, requires_grad=True)
+    (w * w + w * 3).backward()
+    assert type(w.grad.data) is np.ndarray and w.grad.shape == ()
+    (w * 2).backward()
+    assert type(w.grad.data) is np.ndarray
+    assert w.grad.item() == 2 * 1.5 + 3 + 2  # d/dw (w² + 3w) + d/dw 2w
+
+
+def test_sgd_momentum_on_a_0d_parameter():
+    # v1 = g1, v2 = m v1 + g2: the buffer must be updated in place across steps
+    w = tg.Tensor(1.0, requires_grad=True, dtype=np.float64)
+    opt = tg.optim.SGD([w], lr=0.1, momentum=0.5)
+    expected_w, v = 1.0, None
+    for _ in range(3):
+        opt.zero_grad()
+        (w * w + w).backward()  # two paths: the summed gradient 2w + 1
+        g = 2 * expected_w + 1
+        v = g if v is None else 0.5 * v + g
+        expected_w -= 0.1 * v
+        opt.step()
+    assert w.item() == pytest.approx(expected_w, rel=1e-12)

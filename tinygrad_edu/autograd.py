@@ -114,7 +114,11 @@ def backward_steps(
 
 
 def _add(total: Any, g: Any) -> Any:
-    return g if total is None else total + g
+    if total is None:
+        return g
+    total = total + g
+    # numpy adds two 0-d arrays into a scalar; gradients stay arrays (or Tensors)
+    return total if type(total) is np.ndarray or isinstance(total, Tensor) else np.asarray(total)
 
 
 def _leaf_step(t: Tensor, g: Any, hooks: bool) -> Step:
@@ -235,7 +239,7 @@ def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
     if t.grad is None:
         t.grad = _own(g, handed_out)
     else:
-        t.grad = Tensor._make(t.grad.data + g)
+        t.grad = Tensor._make(np.asarray(t.grad.data + g))
 
 
 def _own(g: np.ndarray, handed_out: set) -> Tensor:
