@@ -85,31 +85,35 @@ def backward_steps(
         if grad is None:  # no gradient reached this node: its inputs get none from it
             input_grads: tuple = (None,) * len(node.inputs)
         else:
-            if node.released:
+            if node._saved is None:  # released by an earlier backward
                 raise RuntimeError(node._freed_message())
             if hooks and node._hooks:
                 grad = _run_hooks(node._hooks, grad)
             input_grads = _fit(node, node.backward(grad))
             if mode.anomaly_enabled:
                 anomaly.check_backward(node, input_grads)
-            yield Step(node, grad, input_grads)
+            yield Step(node, grad, input_grads, None)
         if not retain_graph:
-            node.release()
+            node._saved = None  # release the saved values: they are not needed again
         for t, g in zip(node.inputs, input_grads):
             if not t.requires_grad:
                 continue
             fn = t.grad_fn
             if fn is None:
                 if g is not None:
-                    leaf_pending[t] = _add(leaf_pending.get(t), g)
-                leaf_waiting[t] -= 1
-                if leaf_waiting[t] == 0 and t in leaf_pending:
+                    total = leaf_pending.get(t)
+                    leaf_pending[t] = g if total is None else _add(total, g)
+                left = leaf_waiting[t] - 1
+                leaf_waiting[t] = left
+                if left == 0 and t in leaf_pending:
                     yield _leaf_step(t, leaf_pending.pop(t), hooks)
             else:
                 if g is not None:
-                    pending[fn] = _add(pending.get(fn), g)
-                waiting[fn] -= 1
-                if waiting[fn] == 0:
+                    total = pending.get(fn)
+                    pending[fn] = g if total is None else _add(total, g)
+                left = waiting[fn] - 1
+                waiting[fn] = left
+                if left == 0:
                     ready.append(fn)
 
 
@@ -140,12 +144,16 @@ def _fit(node: Function, grads: Any) -> tuple:
         if g is None or not needed:
             out.append(None)
             continue
+        data = t.data
+        if type(g) is np.ndarray and g.shape == data.shape and g.dtype == data.dtype:
+            out.append(g)  # the common case: nothing to fit
+            continue
         if type(g) is not np.ndarray and not isinstance(g, Tensor):
             g = np.asarray(g)  # numpy returns scalars, not 0-d arrays, from 0-d arithmetic
-        if g.shape != t.shape:
-            g = sum_to_shape(g, t.shape)  # undo broadcasting: the one place it is handled
-        if g.dtype != t.dtype:
-            g = g.astype(t.dtype)
+        if g.shape != data.shape:
+            g = sum_to_shape(g, data.shape)  # undo broadcasting: the one place it is handled
+        if g.dtype != data.dtype:
+            g = g.astype(data.dtype)
         out.append(g)
     return tuple(out)
 
@@ -222,18 +230,18 @@ def backward(
     with set_grad_enabled(create_graph):
         seeds = _seeds(seeds, create_graph)
         handed_out = {id(g) for g in seeds}  # arrays .grad must not share
-        for step in backward_steps(roots, seeds, retain):
-            if step.leaf is not None:
-                _accumulate(step.leaf, step.grad, handed_out)
-            elif step.node._retained is not None:
-                t = step.node._retained()
+        for node, grad, _, leaf in backward_steps(roots, seeds, retain):
+            if leaf is not None:
+                _accumulate(leaf, grad, handed_out)
+            elif node._retained is not None:
+                t = node._retained()
                 if t is not None:
-                    _accumulate(t, step.grad, handed_out)
+                    _accumulate(t, grad, handed_out)
 
 
 def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
     """t.grad += g, never letting two .grad arrays (or a .grad and a seed) share memory."""
-    if isinstance(g, Tensor):  # create_graph: a differentiable copy keeps the gradient's graph
+    if type(g) is not np.ndarray:  # create_graph: a differentiable copy keeps the graph
         t.grad = g.clone() if t.grad is None else t.grad + g
         return
     if t.grad is None:

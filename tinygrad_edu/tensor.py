@@ -280,11 +280,13 @@ class Tensor:
                 "a graph that requires grad, and in-place changes to it are not supported; "
                 "write it out of place instead (e.g. `h = h + b` rather than `h += b`)"
             )
-        if isinstance(value, Tensor):
+        if type(value) is np.ndarray or value is None:
+            pass  # the common case (optimisers): nothing to convert
+        elif isinstance(value, Tensor):
             value = value.data
         elif isinstance(value, (numbers.Number, np.generic)) and self.dtype.kind == "f":
             value = np.asarray(value, dtype=self.dtype)  # float32 stays float32
-        elif value is not None:
+        else:
             value = np.asarray(value)
         try:
             write(self.data, value)
@@ -298,7 +300,10 @@ class Tensor:
                 f"{op}: cannot write {np.asarray(value).dtype} values into a {self.dtype} "
                 f"tensor in place: {err}"
             ) from None
-        self._version_box()[0] += 1
+        if self._vbox is None:
+            self._vbox = [1]
+        else:
+            self._vbox[0] += 1
         return self
 
     def add_(self, other: Any) -> Tensor:

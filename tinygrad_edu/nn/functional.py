@@ -115,8 +115,9 @@ def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Te
             f"cross_entropy: target must have shape ({n},) for logits of shape {logits.shape}, "
             f"got {target.shape}"
         )
-    bad = target.data[(target.data < 0) | (target.data >= classes)]
-    if bad.size:
+    t = target.data
+    if n and (t.min() < 0 or t.max() >= classes):
+        bad = t[(t < 0) | (t >= classes)]
         raise ValueError(
             f"cross_entropy: targets must be in [0, {classes - 1}] for {classes} classes, got "
             f"{sorted(set(bad.tolist()))[:10]}"

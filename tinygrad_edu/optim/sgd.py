@@ -59,6 +59,7 @@ class SGD(Optimizer):
                 v = state["momentum_buffer"] = g.copy()
             else:
                 v *= momentum
-                v += (1 - group["dampening"]) * g
+                dampening = group["dampening"]
+                v += g if dampening == 0 else (1 - dampening) * g
             g = g + momentum * v if group["nesterov"] else v
         return group["lr"] * g
