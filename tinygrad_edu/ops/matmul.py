@@ -10,7 +10,7 @@ from tinygrad_edu.function import Function
 
 
 class MatMul(Function):
-    """z = x @ y;   dz/dx = g @ y^T,   dz/dy = x^T @ g   (g: upstream gradient)"""
+    """z = x @ y;   dL/dx = g @ y^T,   dL/dy = x^T @ g   (g = dL/dz, from above)"""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         self.save_for_backward(x, y)
@@ -45,7 +45,8 @@ class MatMul(Function):
         inner_b = b[0] if len(b) == 1 else b[-2]
         if inner_a != inner_b:
             return (
-                f"MatMul: shapes {a} and {b} do not fit: x's last dimension ({inner_a}) must "
-                f"equal y's {'only' if len(b) == 1 else 'second-to-last'} dimension ({inner_b})"
+                f"MatMul: shapes {a} and {b} do not fit: the left operand's last dimension "
+                f"({inner_a}) must equal the right operand's "
+                f"{'only' if len(b) == 1 else 'second-to-last'} dimension ({inner_b})"
             )
         return f"MatMul: batch dimensions of shapes {a} and {b} do not broadcast: {err}"

@@ -76,7 +76,7 @@ class Min(Max):
 
 
 class LogSoftmax(Function):
-    """z = x - log(sum(exp(x)));   dz/dx = g - softmax(x) * sum(g)   (g: upstream gradient)"""
+    """z = x - log(sum(exp(x)));   dL/dx = g - softmax(x) * sum(g)   (g = dL/dz)"""
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
