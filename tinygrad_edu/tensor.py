@@ -280,14 +280,13 @@ class Tensor:
                 "a graph that requires grad, and in-place changes to it are not supported; "
                 "write it out of place instead (e.g. `h = h + b` rather than `h += b`)"
             )
-        if type(value) is np.ndarray or value is None:
-            pass  # the common case (optimisers): nothing to convert
-        elif isinstance(value, Tensor):
-            value = value.data
-        elif isinstance(value, (numbers.Number, np.generic)) and self.dtype.kind == "f":
-            value = np.asarray(value, dtype=self.dtype)  # float32 stays float32
-        else:
-            value = np.asarray(value)
+        if type(value) is not np.ndarray and value is not None:  # arrays: nothing to convert
+            if isinstance(value, Tensor):
+                value = value.data
+            elif isinstance(value, (numbers.Number, np.generic)) and self.dtype.kind == "f":
+                value = np.asarray(value, dtype=self.dtype)  # float32 stays float32
+            else:
+                value = np.asarray(value)
         try:
             write(self.data, value)
         except ValueError as err:
