@@ -5,8 +5,8 @@ formula), edges in data-flow order (tensor -> op -> tensor), and a cluster per m
 is read by `GraphView` (explain.py), the same reading `explain` uses, so both show the same names
 and the gradients the engine's own backward walk computes.
 
-Three steps: read the graph (GraphView), decide what to draw (`_layout`: every tensor and op, or
-one box per top-level module; `_truncate` for graphs far too big), then write the DOT
+Three steps: read the graph (GraphView), decide what to draw (viz_layout.py: every tensor and op,
+or one box per top-level module, truncated for graphs far too big), then write the DOT
 (`_Drawing`).
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import re
 import textwrap
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,136 +23,13 @@ from tinygrad_edu.explain import GraphView, format_array, tensor_key
 from tinygrad_edu.function import Function
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.viz_layout import Layout, plan_layout
 
 if TYPE_CHECKING:
     import graphviz
 
 COLORS = ("kind", "grad")
 RANKDIRS = ("LR", "TB")
-
-
-# -- what to draw: boxes, where they sit, and edges -------------------------------------------
-
-
-class _Layout:
-    """Items to draw (id -> (kind, object, cluster)) and edges (id, id) between them."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, tuple[str, Any, tuple]] = {}
-        self.edges: list[tuple[str, str]] = []
-        self.boxes = 0  # collapsed modules
-        self.dropped = 0  # items left out by truncation
-        self.cut: list[str] = []  # kept items whose inputs were left out
-        self.root_items: list[str] = []  # the outputs, where truncation starts
-
-
-def _collapse_key(scope: tuple) -> tuple | None:
-    """The top-level module an op belongs to: a child of the outermost module (for an MLP, each
-    Linear or activation), or the outermost module itself when it has no sub-modules."""
-    if not scope:
-        return None
-    top = scope[0]
-    if isinstance(top, Module) and next(top.children(), None) is not None:
-        return scope[:2] if len(scope) >= 2 else None
-    return scope[:1]
-
-
-def _layout(view: GraphView, collapse: bool) -> _Layout:
-    """Every tensor and op, each in the cluster of the module that made it; collapsed, one box
-    per top-level module instead of its ops, its parameters and the tensors it keeps inside."""
-    lay = _Layout()
-    group = {id(n): _collapse_key(n.scope) if collapse else None for n in view.nodes}
-    tid: dict[int, str] = {}  # tensor key -> item id, for the tensors drawn on their own
-    boxes: dict[tuple, str] = {}  # collapsed module -> item id
-    box_params: dict[str, list[Tensor]] = {}
-    where: dict[int, tuple] = {}  # tensor key -> cluster, for tensors placed by their consumers
-    for n in view.nodes:  # number the boxes in forward order
-        if group[id(n)] is not None:
-            boxes.setdefault(group[id(n)], f"M{len(boxes)}")
-    for t in view.tensors:
-        k = tensor_key(t)
-        users = view.consumers.get(k, [])
-        if t.grad_fn is not None:
-            g = group[id(t.grad_fn)]
-            if g is not None and k not in view.root_keys and all(group[id(u)] == g for u in users):
-                continue  # made and used inside one collapsed module: hidden in its box
-            cluster = g[:-1] if g is not None else t.grad_fn.scope
-        elif view.kind(t) == "parameter":
-            gs = {group[id(u)] for u in users}
-            if collapse and len(gs) == 1 and None not in gs and k not in view.root_keys:
-                box_params.setdefault(boxes[gs.pop()], []).append(t)
-                continue
-            cluster = None  # inside the module that uses it: decided once ops are placed
-        else:
-            cluster = ()  # inputs and constants come from outside every module
-        tid[k] = f"T{len(tid)}"
-        lay.items[tid[k]] = ("tensor", t, cluster)
-        if k in view.root_keys:
-            lay.root_items.append(tid[k])
-        if cluster is None:
-            where[k] = tid[k]
-    op_cluster: dict[int, tuple] = {}
-    seen_edges: set[tuple[str, str]] = set()
-    for i, n in enumerate(view.nodes):
-        g = group[id(n)]
-        if g is None:
-            me, op_cluster[id(n)] = f"F{i}", n.scope
-            lay.items[me] = ("op", n, n.scope)
-        else:
-            me = boxes[g]
-            op_cluster[id(n)] = g[:-1]
-            if me not in lay.items:
-                lay.items[me] = ("module", [g, [], box_params.get(me, [])], g[:-1])
-            lay.items[me][1][1].append(n)
-        for x in n.inputs:
-            src = tid.get(tensor_key(x))
-            if src is not None and (src, me) not in seen_edges:
-                lay.edges.append((src, me))
-                if g is not None:
-                    seen_edges.add((src, me))  # a box takes each tensor once
-        out = tid.get(id(n))
-        if out is not None:
-            lay.edges.append((me, out))
-    for k, item in where.items():  # parameters sit in the deepest module all their users share
-        users = [op_cluster[id(u)] for u in view.consumers.get(k, [])]
-        kind, t, _ = lay.items[item]
-        lay.items[item] = (kind, t, _common_prefix(users))
-    lay.boxes = len(boxes)
-    return lay
-
-
-def _truncate(lay: _Layout, root_items: list[str], limit: int) -> _Layout:
-    """Keep the `limit` items nearest the roots (breadth first, against the edges)."""
-    preds: dict[str, list[str]] = {}
-    for a, b in lay.edges:
-        preds.setdefault(b, []).append(a)
-    kept: dict[str, None] = {}
-    queue = deque(root_items)
-    while queue and len(kept) < limit:
-        item = queue.popleft()
-        if item not in kept:
-            kept[item] = None
-            queue.extend(p for p in preds.get(item, []) if p not in kept)
-    out = _Layout()
-    out.items = {i: lay.items[i] for i in kept}
-    out.edges = [(a, b) for a, b in lay.edges if a in kept and b in kept]
-    out.dropped = len(lay.items) - len(kept)
-    out.cut = [i for i in kept if any(p not in kept for p in preds.get(i, []))]
-    return out
-
-
-def _common_prefix(paths: list[tuple]) -> tuple:
-    if not paths:
-        return ()
-    first = paths[0]
-    n = len(first)
-    for p in paths[1:]:
-        n = min(n, len(p))
-        for i in range(n):
-            if p[i] is not first[i] and p[i] != first[i]:
-                n = i
-                break
-    return first[:n]
 
 
 # -- drawing ----------------------------------------------------------------------------------
@@ -311,7 +187,7 @@ def draw_graph(
     if need_grads:
         view.check_not_freed(", or pass grads=False (and color='kind') to draw the values only")
 
-    lay, notes = _plan(view, collapse, max_nodes)
+    lay, notes = plan_layout(view, collapse, max_nodes)
     grad_of = _gradients(view, lay) if need_grads else {}
     if grads and view.seed_text():
         notes.append(f"grad: the gradient of {view.seed_text()} with respect to each tensor")
@@ -337,28 +213,7 @@ def _check_option(name: str, value: Any, valid: tuple) -> None:
         )
 
 
-def _plan(view: GraphView, collapse: bool | str, max_nodes: int) -> tuple[_Layout, list[str]]:
-    """What to draw, and the notes that say what was left out."""
-    full = len(view.tensors) + len(view.nodes)
-    over = collapse == "auto" and full > max_nodes
-    lay = _layout(view, collapse is True or over)
-    notes = []
-    if over and lay.boxes:
-        notes.append(
-            f"collapsed to one box per module: the full graph has {full:,} boxes, more than "
-            f"max_nodes={max_nodes}"
-        )
-    if over and len(lay.items) > max_nodes:
-        total = len(lay.items)
-        lay = _truncate(lay, lay.root_items, max_nodes)
-        notes.append(
-            f"truncated: {total:,} boxes are more than max_nodes={max_nodes}; showing the "
-            f"{len(lay.items):,} nearest the output, {lay.dropped:,} left out"
-        )
-    return lay, notes
-
-
-def _gradients(view: GraphView, lay: _Layout) -> dict[int, Any]:
+def _gradients(view: GraphView, lay: Layout) -> dict[int, Any]:
     """Tensor key -> gradient, for the tensors drawn: `.grad` for a leaf that has one, the
     engine's walk for the rest (stopped as soon as every drawn tensor has its gradient)."""
     shown = [obj for kind, obj, _ in lay.items.values() if kind == "tensor"]
