@@ -432,3 +432,12 @@ def test_argmax_argmin(axis):
         assert mine.dtype.kind == "i"
         assert mine.grad_fn is None
         np.testing.assert_array_equal(mine.data, ref)
+
+
+def test_creation_functions_take_a_name():
+    # the name shows in repr, in draw_graph and in explain
+    assert tg.randn(2, name="w").name == "w"
+    assert tg.rand(2, name="r").name == "r"
+    assert tg.zeros(2, name="b").name == "b"
+    assert tg.ones(2, 3, name="o").name == "o"
+    assert "name='w'" in repr(tg.randn(2, requires_grad=True, name="w"))

@@ -43,14 +43,18 @@ def _leaf(data: np.ndarray, requires_grad: bool, name: str | None = None) -> Ten
     return t.requires_grad_(True) if requires_grad else t
 
 
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(
+    *shape: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None
+) -> Tensor:
     """A tensor of zeros, e.g. `tg.zeros(2, 3)` or `tg.zeros((2, 3))`."""
-    return _leaf(np.zeros(_shape(shape, "zeros"), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.zeros(_shape(shape, "zeros"), _float_dtype(dtype)), requires_grad, name)
 
 
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *shape: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None
+) -> Tensor:
     """A tensor of ones, e.g. `tg.ones(2, 3)`."""
-    return _leaf(np.ones(_shape(shape, "ones"), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.ones(_shape(shape, "ones"), _float_dtype(dtype)), requires_grad, name)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -95,15 +99,19 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     return Tensor._make(np.arange(start, stop, step, dtype=dtype))
 
 
-def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *shape: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None
+) -> Tensor:
     """Samples of the standard normal distribution (mean 0, variance 1)."""
     dtype = _float_dtype(dtype)
     data = _rng.standard_normal(_shape(shape, "randn")).astype(dtype, copy=False)
-    return _leaf(data, requires_grad)
+    return _leaf(data, requires_grad, name)
 
 
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *shape: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None
+) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
     dtype = _float_dtype(dtype)
     data = _rng.random(_shape(shape, "rand")).astype(dtype, copy=False)
-    return _leaf(data, requires_grad)
+    return _leaf(data, requires_grad, name)
