@@ -150,6 +150,8 @@ class GraphView:
             name = self.params.get(id(t)) if t.grad_fn is None else None
             if name is None and t.name is not None:
                 name = str(t.name)
+            if name is None and t.grad_fn is None and not t.requires_grad and t.size == 1:
+                name = _num(t.data.item())  # a constant such as the 2 of x ** 2: its value
             if name is None:
                 name, counter = f"t{counter}", counter + 1
             names[tensor_key(t)] = name
@@ -289,7 +291,8 @@ def explain(root: Tensor, model: Module | None = None) -> str:
         for t, g in zip(node.inputs, step.input_grads):
             name = view.name(t)
             if g is None:
-                lines.append(f"  to {name}: nothing ({name} does not require grad)")
+                why = "a constant" if view.kind(t) == "constant" else f"{name} needs no gradient"
+                lines.append(f"  to {name}: nothing ({why})")
             else:
                 lines += _block(f"  to {name}:  {d(name)} += ", format_array(g, 16))
     return "\n".join(lines)
