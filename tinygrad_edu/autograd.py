@@ -106,7 +106,10 @@ def backward_steps(
                 left = leaf_waiting[t] - 1
                 leaf_waiting[t] = left
                 if left == 0 and t in leaf_pending:
-                    yield _leaf_step(t, leaf_pending.pop(t), hooks)
+                    g = leaf_pending.pop(t)
+                    if hooks and t._hooks:
+                        g = _run_hooks(t._hooks, g)
+                    yield Step(None, g, (), t)
             else:
                 if g is not None:
                     total = pending.get(fn)

@@ -89,10 +89,10 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        states, update = self.state, self.update
         with no_grad():
             for group, p in self._params_with_grad():
-                update = self.update(p.data, p.grad.data, self.state.setdefault(id(p), {}), group)
-                p.sub_(update)
+                p.sub_(update(p.data, p.grad.data, states.setdefault(id(p), {}), group))
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
         """The amount to subtract from parameter p given its gradient g (subclasses)."""
