@@ -55,9 +55,9 @@ def backward_steps(
     stack: list[Function] = []
     for root, g in zip(roots, root_grads):
         if root.grad_fn is None:
-            leaf_pending[root] = _add(leaf_pending.get(root), g)
+            _collect(leaf_pending, root, g)
         else:
-            pending[root.grad_fn] = _add(pending.get(root.grad_fn), g)
+            _collect(pending, root.grad_fn, g)
             if root.grad_fn not in waiting:
                 waiting[root.grad_fn] = 0
                 stack.append(root.grad_fn)
@@ -85,7 +85,7 @@ def backward_steps(
         if grad is None:  # no gradient reached this node: its inputs get none from it
             input_grads: tuple = (None,) * len(node.inputs)
         else:
-            if node._saved is None:  # released by an earlier backward
+            if node.released:  # by an earlier backward
                 raise RuntimeError(node._freed_message())
             if hooks and node._hooks:
                 grad = _run_hooks(node._hooks, grad)
@@ -94,38 +94,38 @@ def backward_steps(
                 anomaly.check_backward(node, input_grads)
             yield Step(node, grad, input_grads, None)
         if not retain_graph:
-            node._saved = None  # release the saved values: they are not needed again
+            node.release()  # the saved values are not needed again
         for t, g in zip(node.inputs, input_grads):
             if not t.requires_grad:
                 continue
             fn = t.grad_fn
             if fn is None:
                 if g is not None:
-                    total = leaf_pending.get(t)
-                    leaf_pending[t] = g if total is None else _add(total, g)
+                    _collect(leaf_pending, t, g)
                 left = leaf_waiting[t] - 1
                 leaf_waiting[t] = left
                 if left == 0 and t in leaf_pending:
-                    g = leaf_pending.pop(t)
-                    if hooks and t._hooks:
-                        g = _run_hooks(t._hooks, g)
-                    yield Step(None, g, (), t)
+                    yield _leaf_step(t, leaf_pending.pop(t), hooks)
             else:
                 if g is not None:
-                    total = pending.get(fn)
-                    pending[fn] = g if total is None else _add(total, g)
+                    _collect(pending, fn, g)
                 left = waiting[fn] - 1
                 waiting[fn] = left
                 if left == 0:
                     ready.append(fn)
 
 
-def _add(total: Any, g: Any) -> Any:
+def _collect(totals: dict, key: Any, g: Any) -> None:
+    """Add g to the gradient collected so far for key (a node's output or a leaf)."""
+    total = totals.get(key)
     if total is None:
-        return g
+        totals[key] = g
+        return
     total = total + g
     # numpy adds two 0-d arrays into a scalar; gradients stay arrays (or Tensors)
-    return total if type(total) is np.ndarray or isinstance(total, Tensor) else np.asarray(total)
+    if type(total) is not np.ndarray and not isinstance(total, Tensor):
+        total = np.asarray(total)
+    totals[key] = total
 
 
 def _leaf_step(t: Tensor, g: Any, hooks: bool) -> Step:

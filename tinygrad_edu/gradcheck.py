@@ -43,6 +43,14 @@ def _as_inputs(inputs: Any) -> list:
     return out
 
 
+def _checked(args: list, who: str) -> list[int]:
+    """Positions of the inputs whose gradient is checked: the Tensors that require grad."""
+    checked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError(f"{who}: no input requires grad, so there is nothing to check")
+    return checked
+
+
 def _outputs(result: Any) -> list[Tensor]:
     items = list(result) if isinstance(result, (list, tuple)) else [result]
     for r in items:
@@ -82,9 +90,7 @@ def compare_gradients(
     gradient v, so both sides are v . d fn / d input.
     """
     args = _as_inputs(inputs)
-    checked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    checked = _checked(args, "gradcheck")
     rng = np.random.default_rng(seed)
     with enable_grad():
         outs = _outputs(fn(*args))
@@ -174,9 +180,7 @@ def second_derivative_problem(
     this time as a recorded graph. v (`grad_outputs`) is drawn at random unless given.
     """
     args = _as_inputs(inputs)
-    checked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError("gradgradcheck: no input requires grad, so there is nothing to check")
+    checked = _checked(args, "gradgradcheck")
     with enable_grad():
         outs = _outputs(fn(*args))
     rng = np.random.default_rng(seed + 1)

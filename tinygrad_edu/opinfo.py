@@ -98,8 +98,15 @@ def axis_arg(c: Chooser, ndim: int) -> Any:
     return tuple(axes) or (ndim - 1,)  # numpy reads () as "no axis"; torch as "all axes"
 
 
-def _torch_dim(axis: Any) -> dict:
-    return {} if axis is None else {"dim": axis}
+def _torch_reduce(name: str) -> Callable:
+    """torch.<name> with numpy's axis=None (all axes, keepdims giving all-1 sides)."""
+
+    def call(x: Any, axis: Any, keepdims: bool, **kwargs: Any) -> Any:
+        if axis is not None:
+            return _t(name)(x, dim=axis, keepdim=keepdims, **kwargs)
+        return _t(name)(x, **kwargs).reshape((1,) * x.ndim if keepdims else ())
+
+    return call
 
 
 # -- samples ------------------------------------------------------------------------------------
@@ -311,35 +318,15 @@ OPS: list[OpInfo] = [
     OpInfo(
         "clip", lambda x, lo, hi: x.clip(lo, hi), _clip, lambda x, lo, hi: _t("clamp")(x, lo, hi)
     ),
+    OpInfo("sum", lambda x, axis, keepdims: x.sum(axis, keepdims), _reduce, _torch_reduce("sum")),
     OpInfo(
-        "sum",
-        lambda x, axis, keepdims: x.sum(axis, keepdims),
-        _reduce,
-        lambda x, axis, keepdims: (
-            _t("sum")(x, **_torch_dim(axis), keepdim=keepdims)
-            if axis is not None
-            else _t("sum")(x).reshape((1,) * x.ndim if keepdims else ())
-        ),
-    ),
-    OpInfo(
-        "mean",
-        lambda x, axis, keepdims: x.mean(axis, keepdims),
-        _reduce,
-        lambda x, axis, keepdims: (
-            _t("mean")(x, **_torch_dim(axis), keepdim=keepdims)
-            if axis is not None
-            else _t("mean")(x).reshape((1,) * x.ndim if keepdims else ())
-        ),
+        "mean", lambda x, axis, keepdims: x.mean(axis, keepdims), _reduce, _torch_reduce("mean")
     ),
     OpInfo(
         "var",
         lambda x, axis, keepdims, ddof: x.var(axis, keepdims, ddof),
         _var,
-        lambda x, axis, keepdims, ddof: (
-            _t("var")(x, **_torch_dim(axis), keepdim=keepdims, correction=ddof)
-            if axis is not None
-            else _t("var")(x, correction=ddof).reshape((1,) * x.ndim if keepdims else ())
-        ),
+        lambda x, axis, keepdims, ddof: _torch_reduce("var")(x, axis, keepdims, correction=ddof),
     ),
     OpInfo(
         "max",

@@ -299,10 +299,7 @@ class Tensor:
                 f"{op}: cannot write {np.asarray(value).dtype} values into a {self.dtype} "
                 f"tensor in place: {err}"
             ) from None
-        if self._vbox is None:
-            self._vbox = [1]
-        else:
-            self._vbox[0] += 1
+        self._version_box()[0] += 1
         return self
 
     def add_(self, other: Any) -> Tensor:
