@@ -1,17 +1,18 @@
 """The backward engine: one iterative walk over the graph, shared by every consumer.
 
 `backward_steps` visits the nodes from the outputs back to the leaves in topological order
-(a node runs only when every node that used its output has sent it a gradient) and yields one
-`Step` per node and one per leaf. `backward`, `tg.grad`, `tg.explain` and the graph viewer all
+(a node runs only when every node that used its output has sent it a gradient), yielding one
+`Step` per node, and then one per leaf. `backward`, `tg.grad`, `tg.explain` and the graph viewer all
 consume this same sequence, so what they show is what backward does.
 
-No recursion anywhere: a chain of a million ops is walked with an explicit stack.
+No recursion anywhere: a chain of a million ops is walked with an explicit heap.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator, Sequence
+from heapq import heappop, heappush
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -45,98 +46,59 @@ def backward_steps(
 
     The caller sets grad mode: on (create_graph) for gradients as Tensors, off for arrays.
     `hooks=False` leaves the tensors' gradient hooks out (for viewers that only look).
-    """
-    # 1. Discover the graph and count, for every node and leaf, how many edges lead into it.
-    # (Tensors are dict keys by identity: their `==` is elementwise, but their hash is id-based.)
-    waiting: dict[Function, int] = {}
-    leaf_waiting: dict[Tensor, int] = {}
-    pending: dict[Function, Any] = {}  # gradient summed so far for each node's output
-    leaf_pending: dict[Tensor, Any] = {}  # and for each leaf
-    stack: list[Function] = []
-    for root, g in zip(roots, root_grads):
-        if root.grad_fn is None:
-            _collect(leaf_pending, root, g)
-        else:
-            _collect(pending, root.grad_fn, g)
-            if root.grad_fn not in waiting:
-                waiting[root.grad_fn] = 0
-                stack.append(root.grad_fn)
-    while stack:
-        node = stack.pop()
-        for t in node.inputs:
-            if not t.requires_grad:
-                continue
-            fn = t.grad_fn
-            if fn is None:
-                leaf_waiting[t] = leaf_waiting.get(t, 0) + 1
-            elif fn in waiting:
-                waiting[fn] += 1
-            else:
-                waiting[fn] = 1
-                stack.append(fn)
 
-    # 2. Run each node once all its consumers are done (Kahn's algorithm).
-    ready = [fn for fn, n in waiting.items() if n == 0]
-    for leaf in [t for t in leaf_pending if t not in leaf_waiting]:
-        yield _leaf_step(leaf, leaf_pending.pop(leaf), hooks)  # a root that is itself a leaf
-    while ready:
-        node = ready.pop()
-        grad = pending.pop(node, None)
-        if grad is None:  # no gradient reached this node: its inputs get none from it
-            input_grads: tuple = (None,) * len(node.inputs)
-        else:
-            if node.released:  # by an earlier backward
-                raise RuntimeError(node._freed_message())
-            if hooks and node._hooks:
-                grad = _run_hooks(node._hooks, grad)
-            input_grads = _fit(node, node.backward(grad))
-            if mode.anomaly_enabled:
-                anomaly.check_backward(node, input_grads)
-            yield Step(node, grad, input_grads, None)
+    Order: a node may run only once every node that used its output has sent it a gradient.
+    Every node made after its inputs were, so running the nodes in reverse order of creation
+    (each has a sequence number, `_seq`) guarantees that, with no pass to count dependencies
+    first: a heap hands out the latest-made node among those a gradient has reached. A leaf's
+    gradient is complete once no node is left to run, so leaves come last.
+    """
+    pending: dict[Any, Any] = {}  # node or leaf -> gradient summed so far
+    heap: list[tuple[int, Function]] = []  # (-_seq, node) of each node a gradient reached
+    for root, g in zip(roots, root_grads):
+        _send(pending, heap, root, g)
+    while heap:
+        node = heappop(heap)[1]
+        grad = pending.pop(node)
+        if node._saved is None:  # released by an earlier backward
+            raise RuntimeError(node._freed_message())
+        if hooks and node._hooks:
+            grad = _run_hooks(node._hooks, grad)
+        input_grads = _fit(node, node.backward(grad))
+        if mode.anomaly_enabled:
+            anomaly.check_backward(node, input_grads)
+        yield Step(node, grad, input_grads, None)
         if not retain_graph:
             node.release()  # the saved values are not needed again
         for t, g in zip(node.inputs, input_grads):
-            if not t.requires_grad:
-                continue
-            fn = t.grad_fn
-            if fn is None:
-                if g is not None:
-                    _collect(leaf_pending, t, g)
-                left = leaf_waiting[t] - 1
-                leaf_waiting[t] = left
-                if left == 0 and t in leaf_pending:
-                    yield _leaf_step(t, leaf_pending.pop(t), hooks)
-            else:
-                if g is not None:
-                    _collect(pending, fn, g)
-                left = waiting[fn] - 1
-                waiting[fn] = left
-                if left == 0:
-                    ready.append(fn)
+            if g is not None:
+                _send(pending, heap, t, g)
+    for leaf, g in pending.items():  # only leaves are left, and their gradients are complete
+        if hooks and leaf._hooks:
+            g = _run_hooks(leaf._hooks, g)
+        yield Step(None, g, (), leaf)
 
 
-def _collect(totals: dict, key: Any, g: Any) -> None:
-    """Add g to the gradient collected so far for key (a node's output or a leaf)."""
-    total = totals.get(key)
+def _send(pending: dict, heap: list, t: Tensor, g: Any) -> None:
+    """Add g to the gradient collected for t (at its grad_fn, or at t itself for a leaf)."""
+    fn = t.grad_fn
+    key = t if fn is None else fn
+    total = pending.get(key)
     if total is None:
-        totals[key] = g
+        pending[key] = g
+        if fn is not None:  # the first gradient to reach this node: it will have to run
+            heappush(heap, (-fn._seq, fn))
         return
     total = total + g
     # numpy adds two 0-d arrays into a scalar; gradients stay arrays (or Tensors)
     if type(total) is not np.ndarray and not isinstance(total, Tensor):
         total = np.asarray(total)
-    totals[key] = total
-
-
-def _leaf_step(t: Tensor, g: Any, hooks: bool) -> Step:
-    if hooks and t._hooks:
-        g = _run_hooks(t._hooks, g)
-    return Step(None, g, (), t)
+    pending[key] = total
 
 
 def _fit(node: Function, grads: Any) -> tuple:
     """Backward's result as one gradient per input, each in its input's shape and dtype."""
-    if not isinstance(grads, tuple):
+    if type(grads) is not tuple:
         grads = (grads,)
     if len(grads) != len(node.inputs):
         raise RuntimeError(
@@ -148,7 +110,7 @@ def _fit(node: Function, grads: Any) -> tuple:
             out.append(None)
             continue
         data = t.data
-        if type(g) is np.ndarray and g.shape == data.shape and g.dtype == data.dtype:
+        if type(g) is np.ndarray and g.shape == data.shape and g.dtype is data.dtype:
             out.append(g)  # the common case: nothing to fit
             continue
         if type(g) is not np.ndarray and not isinstance(g, Tensor):

@@ -274,11 +274,31 @@ def explain(root: Tensor, model: Module | None = None) -> str:
         "up what it receives."
     )
     lines = textwrap.wrap(intro, 100)
-    number = 0
-    for step in view.steps():
+    steps = view.steps()
+    # The engine hands out the leaves last; each is shown under the step that sent it its
+    # last piece of gradient, where its gradient became complete.
+    last_sender: dict[int, int] = {}  # id(leaf) -> index of that step
+    for i, step in enumerate(steps):
+        if step.leaf is None:
+            for t, g in zip(step.node.inputs, step.input_grads):
+                if g is not None and t.grad_fn is None:
+                    last_sender[id(t)] = i
+    finished: dict[int, list[Step]] = {}
+    for step in steps:
         if step.leaf is not None:
-            name = view.name(step.leaf)
-            lines += _block(f"  leaf {name} is done: {d(name)} = ", format_array(step.grad, 16))
+            finished.setdefault(last_sender.get(id(step.leaf), -1), []).append(step)
+
+    def leaves_done(i: int) -> None:
+        for leaf_step in finished.get(i, []):
+            name = view.name(leaf_step.leaf)
+            lines.extend(
+                _block(f"  leaf {name} is done: {d(name)} = ", format_array(leaf_step.grad, 16))
+            )
+
+    leaves_done(-1)  # a root that is itself a leaf
+    number = 0
+    for i, step in enumerate(steps):
+        if step.leaf is not None:
             continue
         number += 1
         node = step.node
@@ -295,6 +315,7 @@ def explain(root: Tensor, model: Module | None = None) -> str:
                 lines.append(f"  to {name}: nothing ({why})")
             else:
                 lines += _block(f"  to {name}:  {d(name)} += ", format_array(g, 16))
+        leaves_done(i)
     return "\n".join(lines)
 
 

@@ -16,12 +16,15 @@ Formulas therefore use operators and methods that numpy arrays and Tensors share
 
 from __future__ import annotations
 
+from itertools import count
 from typing import Any
 
 import numpy as np
 
 from tinygrad_edu import anomaly, mode
 from tinygrad_edu.mode import state
+
+_next_seq = count(1).__next__  # numbers the nodes in the order they are made
 
 
 class Function:
@@ -38,6 +41,7 @@ class Function:
     _versions: tuple = ()  # the inputs' version counters when they were saved
     _out_vbox: list | None = None  # the output's version counter, when the output was saved
     _created_at: str | None = None  # where user code made this node (recorded in anomaly mode)
+    _seq: int = 0  # when the node was made (1, 2, ...): backward runs the latest-made first
     returns_view = False  # True for ops whose output may share memory with their first input
 
     # -- the two halves every primitive defines --------------------------------------------
@@ -83,6 +87,7 @@ class Function:
                 node.inputs = inputs
                 node.needs_input_grad = needs
                 node.scope = state.scope
+                node._seq = _next_seq()
                 node._out_id = id(raw)
                 result = Tensor._make(out, node)
                 if node._saved:

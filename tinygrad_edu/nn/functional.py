@@ -116,7 +116,8 @@ def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Te
             f"got {target.shape}"
         )
     t = target.data
-    if n and (t.min() < 0 or t.max() >= classes):
+    # one pass instead of a min and a max: read as unsigned, a negative index is huge
+    if n and t.view(t.dtype.str.replace("i", "u")).max() >= classes:
         bad = t[(t < 0) | (t >= classes)]
         raise ValueError(
             f"cross_entropy: targets must be in [0, {classes - 1}] for {classes} classes, got "

@@ -39,11 +39,12 @@ class Linear(Function):
         gx = grad @ w if needs[0] else None
         gw = gb = None
         if needs[1] or (len(needs) > 2 and needs[2]):
-            g2 = grad.reshape((-1, grad.shape[-1]))  # batch axes flattened: (N, out)
+            if grad.ndim != 2:  # batch axes flattened: (N, out) and (N, in)
+                grad, x = grad.reshape((-1, grad.shape[-1])), x.reshape((-1, x.shape[-1]))
             if needs[1]:
-                gw = g2.T @ x.reshape((-1, x.shape[-1]))
+                gw = grad.T @ x
             if len(needs) > 2 and needs[2]:
-                gb = g2.sum(axis=0)
+                gb = grad.sum(axis=0)
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
 
 
@@ -52,13 +53,16 @@ class CrossEntropy(Function):
 
     def __init__(self, target: np.ndarray, reduction: str) -> None:
         self.target, self.reduction = target, reduction  # class indices: not differentiable
+        self.rows = np.arange(len(target))  # with target: the (row, class) of each right answer
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         shifted = z - z.max(axis=1, keepdims=True)  # stable for logits of any size
-        exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
-        losses = np.log(total[:, 0]) - shifted[np.arange(len(self.target)), self.target]
-        self.save_for_backward(z, exp / total)
+        picked = shifted[self.rows, self.target]
+        probs = np.exp(shifted, out=shifted)  # shifted is not needed again: reuse its memory
+        total = probs.sum(axis=1, keepdims=True)
+        losses = np.log(total[:, 0]) - picked
+        probs /= total
+        self.save_for_backward(z, probs)
         if self.reduction == "none":
             return losses
         loss = losses.sum()
@@ -68,14 +72,17 @@ class CrossEntropy(Function):
         z, probs = self.saved_tensors
         if isinstance(grad, Tensor):
             # recording a graph (create_graph): softmax must be a function of z, not a constant
-            probs = z.softmax(axis=1)
-        onehot = np.zeros(z.shape, dtype=z.dtype)
-        onehot[np.arange(len(self.target)), self.target] = 1
+            onehot = np.zeros(z.shape, dtype=z.dtype)
+            onehot[self.rows, self.target] = 1
+            dz = z.softmax(axis=1) - onehot
+        else:
+            dz = probs.copy()  # softmax - onehot, without building the onehot matrix
+            dz[self.rows, self.target] -= 1
         if self.reduction == "none":
-            return (probs - onehot) * grad.reshape((-1, 1))
+            return dz * grad.reshape((-1, 1))
         if self.reduction == "mean":
             grad = grad / len(self.target)
-        return (probs - onehot) * grad
+        return dz * grad
 
 
 class BinaryCrossEntropy(Function):
