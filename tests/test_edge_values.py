@@ -347,3 +347,46 @@ def test_column_plus_row_gradient_shapes() -> None:
     (a + b).backward(g)
     np.testing.assert_array_equal(a.grad.data, g.sum(axis=1, keepdims=True))  # dz/da = 1
     np.testing.assert_array_equal(b.grad.data, g.sum(axis=0, keepdims=True))
+
+
+# -- ReLU at the ends of the float range ---------------------------------------------------------
+
+
+@FLOATS
+def test_relu_of_infinities_and_nan(dtype) -> None:
+    # max(x, 0): -inf -> 0, +inf -> +inf, NaN stays NaN (as np.maximum and PyTorch);
+    # the gradient is 1 where x > 0 and 0 elsewhere (NaN > 0 is false)
+    x = leaf([-np.inf, -1.0, -0.0, 0.0, 2.0, np.inf, np.nan], dtype)
+    y = x.relu()
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 0.0, 0.0, 2.0, np.inf, np.nan])
+    assert y.dtype == dtype
+    y.backward(np.ones(7, dtype))
+    np.testing.assert_array_equal(x.grad.data, [0, 0, 0, 0, 1, 1, 0])
+
+
+# -- backward order: nodes made in an order unlike the graph's shape -----------------------------
+
+
+def test_backward_waits_for_every_consumer_of_a_node() -> None:
+    # h is made first and used by a node made much later, after a long chain also built on h:
+    # backward must add up both paths before running h's node.
+    # L = sum(h * 3) + sum(c), c = h + 1 + 1 + ... (5 times), h = x^2:
+    #   dL/dh = 3 + 1 = 4 per element, dL/dx = 4 * 2x
+    x = leaf([1.0, -2.0, 0.5])
+    h = x * x
+    c = h
+    for _ in range(5):
+        c = c + 1.0
+    late = (h * 3.0).sum()  # made after the whole chain
+    L = c.sum() + late
+    L.backward()
+    np.testing.assert_allclose(x.grad.data, 8.0 * x.data, rtol=1e-12)
+
+
+def test_backward_through_nodes_made_inside_an_earlier_backward() -> None:
+    # create_graph makes new nodes during backward; their creation order must also give a
+    # valid order for a second backward through them: d2/dx2 of x^3 = 6x
+    x = leaf([2.0, -1.0])
+    (g,) = tg.grad((x**3).sum(), x, create_graph=True)  # 3x^2
+    (gg,) = tg.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.data, 6.0 * x.data, rtol=1e-12)

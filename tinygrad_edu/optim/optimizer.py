@@ -1,6 +1,6 @@
 """Optimizer: the base of SGD and Adam. It holds parameter groups and per-parameter state,
-and turns gradients into in-place parameter updates (under no_grad: updates are not part of
-any graph)."""
+and turns gradients into in-place parameter updates (made on the arrays themselves: an update is
+never part of any graph)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.mode import no_grad
 from tinygrad_edu.tensor import Tensor
 
 
@@ -90,9 +89,14 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
         states, update = self.state, self.update
-        with no_grad():
-            for group, p in self._params_with_grad():
-                p.sub_(update(p.data, p.grad.data, states.setdefault(id(p), {}), group))
+        for group, p in self._params_with_grad():
+            # p -= step on the arrays themselves: an update is never part of a graph, and
+            # skipping p.sub_()'s checks saves ~1 us per parameter, which counts at small sizes
+            data = p.data
+            np.subtract(
+                data, update(data, p.grad.data, states.setdefault(id(p), {}), group), out=data
+            )
+            p._version_box()[0] += 1  # as any in-place change: an old graph must notice it
 
     def update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
         """The amount to subtract from parameter p given its gradient g (subclasses)."""
