@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterator, Sequence
 from heapq import heappop, heappush
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -24,19 +24,26 @@ from tinygrad_edu.ops.dual import sum_to_shape
 from tinygrad_edu.tensor import Tensor
 
 
-class Step(NamedTuple):
+class Step:
     """One step of the backward walk.
 
     For an op: `node` is the Function, `grad` the gradient of its output and `input_grads` the
     gradients it sends to `node.inputs` (None where an input needs none); `leaf` is None.
     For a leaf: `node` is None, `leaf` the tensor and `grad` its total gradient.
     Gradients are numpy arrays, or Tensors when the walk records a graph (create_graph).
+    (A class with slots rather than a NamedTuple: half the cost to make, once per node.)
     """
 
-    node: Function | None
-    grad: Any
-    input_grads: tuple
-    leaf: Tensor | None = None
+    __slots__ = ("node", "grad", "input_grads", "leaf")
+
+    def __init__(
+        self, node: Function | None, grad: Any, input_grads: tuple, leaf: Tensor | None = None
+    ) -> None:
+        self.node, self.grad, self.input_grads, self.leaf = node, grad, input_grads, leaf
+
+    def __repr__(self) -> str:
+        what = f"leaf {self.leaf.shape}" if self.leaf is not None else self.node.name
+        return f"Step({what})"
 
 
 def backward_steps(
@@ -162,7 +169,7 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str) 
                     f"output {i} has shape {root.shape}; reduce it first (e.g. .sum()) or pass "
                     "the upstream gradient (gradient=... / grad_outputs=...)"
                 )
-            g = np.ones(root.shape, dtype=root.dtype)
+            g = np.ones(root.shape, dtype=root.dtype) if root.ndim else np.array(1, root.dtype)
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._make(np.asarray(g, dtype=root.dtype))
@@ -195,13 +202,13 @@ def backward(
     with set_grad_enabled(create_graph):
         seeds = _seeds(seeds, create_graph)
         handed_out = {id(g) for g in seeds}  # arrays .grad must not share
-        for node, grad, _, leaf in backward_steps(roots, seeds, retain):
-            if leaf is not None:
-                _accumulate(leaf, grad, handed_out)
-            elif node._retained is not None:
-                t = node._retained()
+        for step in backward_steps(roots, seeds, retain):
+            if step.leaf is not None:
+                _accumulate(step.leaf, step.grad, handed_out)
+            elif step.node._retained is not None:
+                t = step.node._retained()
                 if t is not None:
-                    _accumulate(t, grad, handed_out)
+                    _accumulate(t, step.grad, handed_out)
 
 
 def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
