@@ -71,15 +71,41 @@ def backward_steps(
             raise RuntimeError(node._freed_message())
         if hooks and node._hooks:
             grad = _run_hooks(node._hooks, grad)
-        input_grads = _fit(node, node.backward(grad))
+        grads = node.backward(grad)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(node.inputs):
+            raise RuntimeError(
+                f"{node.name}.backward returned {len(grads)} gradients for "
+                f"{len(node.inputs)} inputs"
+            )
+        # one gradient per input, in the input's shape and dtype (or None where none is needed)
+        input_grads = []
+        for t, g, needed in zip(node.inputs, grads, node.needs_input_grad):
+            if g is not None and needed:
+                data = t.data
+                if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
+                    g = _fit(g, data)  # the rare case: a scalar, a broadcast input, a cast
+                input_grads.append(g)
+            else:
+                input_grads.append(None)
         if mode.anomaly_enabled:
             anomaly.check_backward(node, input_grads)
-        yield Step(node, grad, input_grads, None)
+        yield Step(node, grad, input_grads)
         if not retain_graph:
             node.release()  # the saved values are not needed again
+        # (written out rather than calling _send: this loop runs once per edge of the graph)
         for t, g in zip(node.inputs, input_grads):
             if g is not None:
-                _send(pending, heap, t, g)
+                fn = t.grad_fn
+                key = t if fn is None else fn
+                total = pending.get(key)
+                if total is None:
+                    pending[key] = g
+                    if fn is not None:  # the first gradient to reach this node: it will run
+                        heappush(heap, (-fn._seq, fn))
+                else:
+                    pending[key] = _add(total, g)
     for leaf, g in pending.items():  # only leaves are left, and their gradients are complete
         if hooks and leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
@@ -95,39 +121,28 @@ def _send(pending: dict, heap: list, t: Tensor, g: Any) -> None:
         pending[key] = g
         if fn is not None:  # the first gradient to reach this node: it will have to run
             heappush(heap, (-fn._seq, fn))
-        return
+    else:
+        pending[key] = _add(total, g)
+
+
+def _add(total: Any, g: Any) -> Any:
+    """Two gradients of one tensor added up."""
     total = total + g
     # numpy adds two 0-d arrays into a scalar; gradients stay arrays (or Tensors)
     if type(total) is not np.ndarray and not isinstance(total, Tensor):
         total = np.asarray(total)
-    pending[key] = total
+    return total
 
 
-def _fit(node: Function, grads: Any) -> tuple:
-    """Backward's result as one gradient per input, each in its input's shape and dtype."""
-    if type(grads) is not tuple:
-        grads = (grads,)
-    if len(grads) != len(node.inputs):
-        raise RuntimeError(
-            f"{node.name}.backward returned {len(grads)} gradients for {len(node.inputs)} inputs"
-        )
-    out = []
-    for t, g, needed in zip(node.inputs, grads, node.needs_input_grad):
-        if g is None or not needed:
-            out.append(None)
-            continue
-        data = t.data
-        if type(g) is np.ndarray and g.shape == data.shape and g.dtype is data.dtype:
-            out.append(g)  # the common case: nothing to fit
-            continue
-        if type(g) is not np.ndarray and not isinstance(g, Tensor):
-            g = np.asarray(g)  # numpy returns scalars, not 0-d arrays, from 0-d arithmetic
-        if g.shape != data.shape:
-            g = sum_to_shape(g, data.shape)  # undo broadcasting: the one place it is handled
-        if g.dtype != data.dtype:
-            g = g.astype(data.dtype)
-        out.append(g)
-    return tuple(out)
+def _fit(g: Any, data: np.ndarray) -> Any:
+    """A gradient brought to its input's shape and dtype."""
+    if type(g) is not np.ndarray and not isinstance(g, Tensor):
+        g = np.asarray(g)  # numpy returns scalars, not 0-d arrays, from 0-d arithmetic
+    if g.shape != data.shape:
+        g = sum_to_shape(g, data.shape)  # undo broadcasting: the one place it is handled
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
+    return g
 
 
 def _run_hooks(hooks: dict, grad: Any) -> Any:
