@@ -127,7 +127,11 @@ class Function:
 
     def _remember_versions(self, out: Any, raw: Any) -> None:
         """Note the version of everything saved, to catch later in-place changes."""
-        self._versions = tuple([0 if t._vbox is None else t._vbox[0] for t in self.inputs])
+        versions = []
+        for t in self.inputs:
+            box = t._vbox
+            versions.append(0 if box is None else box[0])
+        self._versions = versions
         for a in self._saved:
             if a is raw:  # the output itself is saved: give it a counter to watch
                 out._vbox = self._out_vbox = [0]
