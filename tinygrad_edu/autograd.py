@@ -79,33 +79,32 @@ def backward_steps(
                 f"{node.name}.backward returned {len(grads)} gradients for "
                 f"{len(node.inputs)} inputs"
             )
-        # one gradient per input, in the input's shape and dtype (or None where none is needed)
+        # One gradient per input, in the input's shape and dtype (None where none is needed),
+        # each added to what its input's node (or leaf) has collected so far. One loop over the
+        # edges, written out: it is the walk's innermost work.
         input_grads = []
         for t, g, needed in zip(node.inputs, grads, node.needs_input_grad):
-            if g is not None and needed:
-                data = t.data
-                if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
-                    g = _fit(g, data)  # the rare case: a scalar, a broadcast input, a cast
-                input_grads.append(g)
-            else:
+            if g is None or not needed:
                 input_grads.append(None)
+                continue
+            data = t.data
+            if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
+                g = _fit(g, data)  # the rare case: a scalar, a broadcast input, a cast
+            input_grads.append(g)
+            fn = t.grad_fn
+            key = t if fn is None else fn
+            total = pending.get(key)
+            if total is None:
+                pending[key] = g
+                if fn is not None:  # the first gradient to reach this node: it will run
+                    heappush(heap, (-fn._seq, fn))
+            else:
+                pending[key] = _add(total, g)
         if mode.anomaly_enabled:
             anomaly.check_backward(node, input_grads)
-        yield Step(node, grad, input_grads)
         if not retain_graph:
             node.release()  # the saved values are not needed again
-        # (written out rather than calling _send: this loop runs once per edge of the graph)
-        for t, g in zip(node.inputs, input_grads):
-            if g is not None:
-                fn = t.grad_fn
-                key = t if fn is None else fn
-                total = pending.get(key)
-                if total is None:
-                    pending[key] = g
-                    if fn is not None:  # the first gradient to reach this node: it will run
-                        heappush(heap, (-fn._seq, fn))
-                else:
-                    pending[key] = _add(total, g)
+        yield Step(node, grad, input_grads)
     for leaf, g in pending.items():  # only leaves are left, and their gradients are complete
         if hooks and leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
