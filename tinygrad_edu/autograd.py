@@ -104,7 +104,7 @@ def backward_steps(
             anomaly.check_backward(node, input_grads)
         if not retain_graph:
             node.release()  # the saved values are not needed again
-        yield Step(node, grad, input_grads)
+        yield Step(node, grad, tuple(input_grads))
     for leaf, g in pending.items():  # only leaves are left, and their gradients are complete
         if hooks and leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
