@@ -2,8 +2,8 @@
 
 `backward_steps` visits the nodes from the outputs back to the leaves in topological order
 (a node runs only when every node that used its output has sent it a gradient), yielding one
-`Step` per node, and then one per leaf. `backward`, `tg.grad`, `tg.explain` and the graph viewer all
-consume this same sequence, so what they show is what backward does.
+`Step` per node, and then one per leaf. `backward`, `tg.grad`, `tg.explain` and the graph
+viewer all consume this same sequence, so what they show is what backward does.
 
 No recursion anywhere: a chain of a million ops is walked with an explicit heap.
 """
