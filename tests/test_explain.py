@@ -184,3 +184,20 @@ def test_weights_and_biases_example(tmp_path, capsys):
     assert "step 1: Mul" in out and "0.weight" in out  # explain's output, with module names
     if shutil.which("dot") is not None:
         assert (tmp_path / "wb.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_walk_runs_newest_node_first_and_leaves_last():
+    # the engine's order: nodes newest first (by the sequence number each gets when made), then
+    # the leaves, each with its complete gradient
+    a, b, c, L = small_graph()
+    with set_grad_enabled(False):
+        steps = list(backward_steps([L], [np.ones((), dtype=np.float64)], retain_graph=True))
+    nodes = [s.node for s in steps if s.leaf is None]
+    leaves = [s for s in steps if s.leaf is not None]
+    assert [s.leaf is None for s in steps] == [True] * len(nodes) + [False] * len(leaves)
+    seqs = [n._seq for n in nodes]
+    assert seqs == sorted(seqs, reverse=True) and len(set(seqs)) == len(seqs)
+    assert {id(s.leaf) for s in leaves} == {id(a), id(b), id(c)}
+    by_leaf = {id(s.leaf): s.grad for s in leaves}
+    np.testing.assert_array_equal(by_leaf[id(a)], [9.0, -3.0])  # as in the hand-worked test
+    assert repr(steps[0]) == "Step(Pow)" and repr(leaves[0]).startswith("Step(leaf ")
