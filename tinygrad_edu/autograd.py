@@ -47,12 +47,18 @@ class Step:
 
 
 def backward_steps(
-    roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool, hooks: bool = True
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    hooks: bool = True,
+    nodes: bool = True,
 ) -> Iterator[Step]:
     """Walk the graph behind `roots` backwards, seeded with their gradients.
 
     The caller sets grad mode: on (create_graph) for gradients as Tensors, off for arrays.
     `hooks=False` leaves the tensors' gradient hooks out (for viewers that only look).
+    `nodes=False` yields a node's step only if its output called retain_grad() (all that
+    `backward` needs of them); the leaves' steps always come.
 
     Order: a node may run only once every node that used its output has sent it a gradient.
     Every node made after its inputs were, so running the nodes in reverse order of creation
@@ -104,7 +110,8 @@ def backward_steps(
             anomaly.check_backward(node, input_grads)
         if not retain_graph:
             node.release()  # the saved values are not needed again
-        yield Step(node, grad, tuple(input_grads))
+        if nodes or node._retained is not None:
+            yield Step(node, grad, tuple(input_grads))
     for leaf, g in pending.items():  # only leaves are left, and their gradients are complete
         if hooks and leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
@@ -216,7 +223,7 @@ def backward(
     with set_grad_enabled(create_graph):
         seeds = _seeds(seeds, create_graph)
         handed_out = {id(g) for g in seeds}  # arrays .grad must not share
-        for step in backward_steps(roots, seeds, retain):
+        for step in backward_steps(roots, seeds, retain, nodes=False):
             if step.leaf is not None:
                 _accumulate(step.leaf, step.grad, handed_out)
             elif step.node._retained is not None:
