@@ -249,9 +249,9 @@ class Tensor:
         `retain_graph=True`; `create_graph=True` records the backward pass itself, so the
         gradients can be differentiated again.
         """
-        from tinygrad_edu.autograd import backward
-
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+        autograd.backward(
+            [self], None if gradient is None else [gradient], retain_graph, create_graph
+        )
 
     # -- in-place changes -------------------------------------------------------------------
     # Each writes into `.data` itself and bumps the version counter, which backward checks, so a
@@ -695,7 +695,8 @@ def _tensor_list(tensors: Any, op: str) -> list[Tensor]:
     return [t.astype(dtype) for t in out]
 
 
-# The primitives call back into Tensor, so they are imported once Tensor exists.
+# The engine and the primitives use Tensor, so they are imported once Tensor exists.
+from tinygrad_edu import autograd  # noqa: E402  (imported here, not in backward(): 0.5 us a call)
 from tinygrad_edu.ops.elementwise import (  # noqa: E402
     Abs,
     Add,
