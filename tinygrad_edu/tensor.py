@@ -223,18 +223,14 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
-        from tinygrad_edu.autograd import retain_grad
-
-        retain_grad(self)
+        autograd.retain_grad(self)
 
     def register_hook(self, fn: Any) -> Any:
         """Call fn(grad) when this tensor's gradient is computed; a non-None return replaces it.
 
         Returns a handle whose `.remove()` unregisters the hook.
         """
-        from tinygrad_edu.autograd import register_hook
-
-        return register_hook(self, fn)
+        return autograd.register_hook(self, fn)
 
     def backward(
         self,
