@@ -1,0 +1,44 @@
+"""The benchmark engines compute the same step (nothing here is timed: speed is measured by
+benchmarks/, never by a unit test). A benchmark that compared different computations would
+report meaningless ratios, so the engines' losses must agree step for step."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import floor  # noqa: E402
+from _mlp import (  # noqa: E402
+    CONFIGS,
+    Config,
+    EnginesDisagree,
+    NumpyMLP,
+    TinygradMLP,
+    check_agreement,
+    make_problem,
+)
+
+TINY = Config("tiny", 8, (5, 7, 6, 3), bar_numpy=1.0)
+
+
+@pytest.mark.parametrize("config", [TINY, CONFIGS["S"]], ids=["tiny", "S"])
+def test_numpy_tinygrad_and_minimal_engines_agree(config):
+    problem = make_problem(config)
+    engines = [NumpyMLP(problem), TinygradMLP(problem, config.sizes), floor.MinimalEngine(problem)]
+    losses = check_agreement(engines, steps=5)
+    assert len(losses) == 3 and all(np.isfinite(v).all() for v in losses.values())
+    first = losses["numpy"]
+    assert first[-1] < first[0]  # the updates really train: the loss on the batch goes down
+
+
+def test_check_agreement_catches_a_different_computation():
+    problem = make_problem(TINY)
+    other = make_problem(TINY, seed=1)  # other weights: the losses cannot agree
+    engines = [NumpyMLP(problem), TinygradMLP(other, TINY.sizes)]
+    with pytest.raises(EnginesDisagree):
+        check_agreement(engines, steps=2)
