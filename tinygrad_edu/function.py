@@ -38,7 +38,7 @@ class Function:
     _out_id: int = 0  # id() of forward's raw result, to recognise it among the saved arrays
     _hooks: list | None = None  # hooks registered on the output tensor (non-leaves)
     _retained: Any = None  # weak reference to the output tensor, if it called retain_grad()
-    _versions: tuple = ()  # the inputs' version counters when they were saved
+    _versions: list | tuple = ()  # the inputs' version counters when they were saved
     _out_vbox: list | None = None  # the output's version counter, when the output was saved
     _created_at: str | None = None  # where user code made this node (recorded in anomaly mode)
     _seq: int = 0  # when the node was made (1, 2, ...): backward runs the latest-made first
