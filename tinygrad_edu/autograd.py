@@ -86,8 +86,7 @@ def backward_steps(
                 f"{len(node.inputs)} inputs"
             )
         # One gradient per input, in the input's shape and dtype (None where none is needed),
-        # each added to what its input's node (or leaf) has collected so far. One loop over the
-        # edges, written out: it is the walk's innermost work.
+        # each added to what its input's node (or leaf) has collected so far.
         input_grads = []
         for t, g, needed in zip(node.inputs, grads, node.needs_input_grad):
             if g is None or not needed:
@@ -97,15 +96,7 @@ def backward_steps(
             if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                 g = _fit(g, data)  # the rare case: a scalar, a broadcast input, a cast
             input_grads.append(g)
-            fn = t.grad_fn
-            key = t if fn is None else fn
-            total = pending.get(key)
-            if total is None:
-                pending[key] = g
-                if fn is not None:  # the first gradient to reach this node: it will run
-                    heappush(heap, (-fn._seq, fn))
-            else:
-                pending[key] = _add(total, g)
+            _send(pending, heap, t, g)
         if mode.anomaly_enabled:
             anomaly.check_backward(node, input_grads)
         if not retain_graph:

