@@ -19,7 +19,7 @@ import numpy as np
 
 from tinygrad_edu import anomaly, mode
 from tinygrad_edu.function import Function
-from tinygrad_edu.mode import set_grad_enabled
+from tinygrad_edu.mode import set_grad_enabled, state
 from tinygrad_edu.ops.dual import sum_to_shape
 from tinygrad_edu.tensor import Tensor
 
@@ -175,13 +175,14 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str) 
             )
         g = None if grads is None else grads[i]
         if g is None:
-            if root.size != 1:
+            if root.data.size != 1:
                 raise RuntimeError(
                     f"{who}: the gradient can be left out only for a one-element output, but "
                     f"output {i} has shape {root.shape}; reduce it first (e.g. .sum()) or pass "
                     "the upstream gradient (gradient=... / grad_outputs=...)"
                 )
-            g = np.ones(root.shape, dtype=root.dtype) if root.ndim else np.array(1, root.dtype)
+            data = root.data
+            g = np.ones(data.shape, data.dtype) if data.ndim else np.array(1, data.dtype)
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._make(np.asarray(g, dtype=root.dtype))
@@ -209,11 +210,12 @@ def backward(
     create_graph: bool = False,
 ) -> None:
     """Accumulate gradients of `roots` into the `.grad` of the leaves (see Tensor.backward)."""
-    seeds = _root_grads(roots, grads, "backward")
+    seeds = _seeds(_root_grads(roots, grads, "backward"), create_graph)
     retain = create_graph if retain_graph is None else retain_graph
-    with set_grad_enabled(create_graph):
-        seeds = _seeds(seeds, create_graph)
-        handed_out = {id(g) for g in seeds}  # arrays .grad must not share
+    handed_out = set(map(id, seeds))  # arrays .grad must not share
+    # what `with set_grad_enabled(create_graph):` does, written out (backward runs every step)
+    prev, state.grad_enabled = state.grad_enabled, create_graph
+    try:
         for step in backward_steps(roots, seeds, retain, nodes=False):
             if step.leaf is not None:
                 _accumulate(step.leaf, step.grad, handed_out)
@@ -221,14 +223,15 @@ def backward(
                 t = step.node._retained()
                 if t is not None:
                     _accumulate(t, step.grad, handed_out)
+    finally:
+        state.grad_enabled = prev
 
 
 def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
     """t.grad += g, never letting two .grad arrays (or a .grad and a seed) share memory."""
     if type(g) is not np.ndarray:  # create_graph: a differentiable copy keeps the graph
         t.grad = g.clone() if t.grad is None else t.grad + g
-        return
-    if t.grad is None:
+    elif t.grad is None:
         t.grad = _own(g, handed_out)
     else:
         t.grad = Tensor._make(np.asarray(t.grad.data + g))

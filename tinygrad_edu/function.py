@@ -38,7 +38,7 @@ class Function:
     _out_id: int = 0  # id() of forward's raw result, to recognise it among the saved arrays
     _hooks: list | None = None  # hooks registered on the output tensor (non-leaves)
     _retained: Any = None  # weak reference to the output tensor, if it called retain_grad()
-    _versions: list | tuple = ()  # the inputs' version counters when they were saved
+    _clock: int = 0  # the in-place clock (mode.inplace_changes) when the node was made
     _out_vbox: list | None = None  # the output's version counter, when the output was saved
     _created_at: str | None = None  # where user code made this node (recorded in anomaly mode)
     _seq: int = 0  # when the node was made (1, 2, ...): backward runs the latest-made first
@@ -88,10 +88,11 @@ class Function:
                 node.needs_input_grad = needs
                 node.scope = state.scope
                 node._seq = _next_seq()
-                node._out_id = id(raw)
+                node._clock = mode.inplace_changes
                 result = Tensor._make(out, node)
-                if node._saved:
-                    node._remember_versions(result, raw)
+                for a in node._saved:
+                    if a is raw:  # forward saved its own output: watch it for in-place changes
+                        node._watch_output(result, raw)
         if result is None:
             result = Tensor._make(out)
         if node.returns_view and out.base is not None:
@@ -120,38 +121,39 @@ class Function:
         saved = self._saved
         if saved is None:
             raise RuntimeError(self._freed_message())
-        self._check_versions(saved)
+        if self._clock != mode.inplace_changes:  # something, somewhere, changed in place
+            self._check_versions(saved)
         if not state.grad_enabled:
             return saved
         return tuple(self._as_tensor(a) for a in saved)
 
-    def _remember_versions(self, out: Any, raw: Any) -> None:
-        """Note the version of everything saved, to catch later in-place changes."""
-        versions = []
-        for t in self.inputs:
-            box = t._vbox
-            versions.append(0 if box is None else box[0])
-        self._versions = versions
-        for a in self._saved:
-            if a is raw:  # the output itself is saved: give it a counter to watch
-                out._vbox = self._out_vbox = [0]
-                break
+    def _watch_output(self, out: Any, raw: Any) -> None:
+        """Forward saved its own output (`raw`): give `out` a version counter to watch."""
+        out._vbox = self._out_vbox = [0, self._clock]
+        self._out_id = id(raw)
 
     def _check_versions(self, saved: tuple) -> None:
-        for i, t in enumerate(self.inputs):
-            if t._vbox is not None and t._vbox[0] != self._versions[i]:
-                if any(a is t.data for a in saved):
-                    self._raise_modified(f"input {i}", t.shape, self._versions[i], t._vbox[0])
-        if self._out_vbox is not None and self._out_vbox[0] != 0:
-            shape = np.shape(next(a for a in saved if id(a) == self._out_id))
-            self._raise_modified("its output", shape, 0, self._out_vbox[0])
+        """Raise if a saved input or output was changed in place after this node was made.
 
-    def _raise_modified(self, what: str, shape: tuple, saved_at: int, now: int) -> None:
+        Every in-place change records the process's clock in its tensor's version box (see
+        Tensor._bump_version), so "changed after this node was made" is a box whose clock is
+        later than the node's. Only runs when the clock has moved since then at all.
+        """
+        for i, t in enumerate(self.inputs):
+            box = t._vbox
+            if box is not None and box[1] > self._clock and any(a is t.data for a in saved):
+                self._raise_modified(f"input {i}", t.shape, box[0])
+        box = self._out_vbox
+        if box is not None and box[1] > self._clock:
+            shape = np.shape(next(a for a in saved if id(a) == self._out_id))
+            self._raise_modified("its output", shape, box[0])
+
+    def _raise_modified(self, what: str, shape: tuple, now: int) -> None:
         raise RuntimeError(
             f"a tensor needed for backward was changed in place: {self.name} saved {what} "
-            f"(shape {shape}) at version {saved_at}, and it is now at version {now}. Backward "
-            "would use the new values and give a wrong gradient. Change it only after backward, "
-            "or work on a copy (x.clone()) instead of in place."
+            f"(shape {shape}), and it was changed in place after that (it is now at version "
+            f"{now}). Backward would use the new values and give a wrong gradient. Change it "
+            "only after backward, or work on a copy (x.clone()) instead of in place."
         )
 
     def _as_tensor(self, a: Any) -> Any:

@@ -27,6 +27,11 @@ state = _State()
 # Anomaly mode is one switch for the whole process (see anomaly.py).
 anomaly_enabled = False
 
+# How many in-place changes the process has made to any tensor: the clock that version checks
+# read. A node notes it when it is made; if it has not moved by the time the node's backward
+# runs, nothing anywhere was changed in place, and backward needs to check nothing.
+inplace_changes = 0
+
 
 def is_grad_enabled() -> bool:
     """True when operations record the graph (the default)."""

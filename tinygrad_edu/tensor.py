@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import mode
 from tinygrad_edu.mode import state
 
 _default_float = np.dtype(np.float32)
@@ -259,9 +260,21 @@ class Tensor:
         return 0 if self._vbox is None else self._vbox[0]
 
     def _version_box(self) -> list:
+        """[version, clock]: the in-place changes this memory has had, and the process's
+        in-place clock (`mode.inplace_changes`) at the latest of them. Views share their
+        base's box; backward reads it to catch a saved tensor changed after it was saved."""
         if self._vbox is None:
-            self._vbox = [0]
+            self._vbox = [0, 0]
         return self._vbox
+
+    def _bump_version(self) -> None:
+        """Count one in-place change of this tensor's memory."""
+        mode.inplace_changes += 1
+        box = self._vbox
+        if box is None:
+            box = self._vbox = [0, 0]
+        box[0] += 1
+        box[1] = mode.inplace_changes
 
     def _inplace(self, op: str, write: Any, value: Any = None) -> Tensor:
         if self.requires_grad and state.grad_enabled:
@@ -295,7 +308,7 @@ class Tensor:
                 f"{op}: cannot write {np.asarray(value).dtype} values into a {self.dtype} "
                 f"tensor in place: {err}"
             ) from None
-        self._version_box()[0] += 1
+        self._bump_version()
         return self
 
     def add_(self, other: Any) -> Tensor:

@@ -12,6 +12,10 @@ from tinygrad_edu.ops.nn import BinaryCrossEntropy, CrossEntropy, Linear
 from tinygrad_edu.tensor import Tensor, stack
 
 _REDUCTIONS = ("mean", "sum", "none")
+# each integer dtype and its unsigned twin of the same size (to check class indices in one pass)
+_UNSIGNED = {
+    np.dtype(f"{kind}{size}"): np.dtype(f"u{size}") for kind in "iu" for size in (1, 2, 4, 8)
+}
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -101,23 +105,26 @@ def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Te
     log-softmax, so it stays finite for logits of any size.
     """
     logits, target = _as_tensor(logits, "cross_entropy"), _as_tensor(target, "cross_entropy")
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    if target.dtype.kind not in "iu":
-        raise TypeError(
-            f"cross_entropy: targets must be class indices of an integer dtype (int64), got "
-            f"{target.dtype}; for probabilities or one-hot targets use binary_cross_entropy or "
-            "convert with .argmax(axis=1)"
-        )
-    n, classes = logits.shape
-    if target.shape != (n,):
+    z, t = logits.data, target.data  # the checks read the arrays: a step's every µs counts here
+    if z.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {z.shape}")
+    unsigned = _UNSIGNED.get(t.dtype)
+    if unsigned is None:
+        if t.dtype.kind not in "iu":
+            raise TypeError(
+                f"cross_entropy: targets must be class indices of an integer dtype (int64), "
+                f"got {t.dtype}; for probabilities or one-hot targets use binary_cross_entropy "
+                "or convert with .argmax(axis=1)"
+            )
+        unsigned = t.dtype.str.replace("i", "u")  # an integer of the other byte order
+    n, classes = z.shape
+    if t.shape != (n,):
         raise ValueError(
-            f"cross_entropy: target must have shape ({n},) for logits of shape {logits.shape}, "
-            f"got {target.shape}"
+            f"cross_entropy: target must have shape ({n},) for logits of shape {z.shape}, "
+            f"got {t.shape}"
         )
-    t = target.data
     # one pass instead of a min and a max: read as unsigned, a negative index is huge
-    if n and t.view(t.dtype.str.replace("i", "u")).max() >= classes:
+    if n and np.maximum.reduce(t.view(unsigned)) >= classes:
         bad = t[(t < 0) | (t >= classes)]
         raise ValueError(
             f"cross_entropy: targets must be in [0, {classes - 1}] for {classes} classes, got "
@@ -125,7 +132,9 @@ def cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean") -> Te
         )
     if reduction not in _REDUCTIONS:
         _reduce(logits, reduction, "cross_entropy")  # raises, listing the valid ones
-    return CrossEntropy.apply(logits._floats(), target=target.data, reduction=reduction)
+    if z.dtype.kind != "f":
+        logits = logits._floats()
+    return CrossEntropy.apply(logits, target=t, reduction=reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
