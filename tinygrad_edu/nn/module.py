@@ -82,11 +82,12 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # what `with tg.scope(self):` does, written out: a module call is on every step's hot
-        # path, and this saves the context manager's object and calls (~0.5 us per call)
+        # path, and this saves the context manager's object and calls (~0.5 us per call);
+        # passing an empty **kwargs on costs another 0.15 us, so it is passed only when given
         prev = state.scope
         state.scope = prev + (self,)
         try:
-            return self.forward(*args, **kwargs)
+            return self.forward(*args, **kwargs) if kwargs else self.forward(*args)
         finally:
             state.scope = prev
 
