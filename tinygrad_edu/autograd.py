@@ -52,13 +52,16 @@ def backward_steps(
     retain_graph: bool,
     hooks: bool = True,
     nodes: bool = True,
+    leaves: dict | None = None,
 ) -> Iterator[Step]:
     """Walk the graph behind `roots` backwards, seeded with their gradients.
 
     The caller sets grad mode: on (create_graph) for gradients as Tensors, off for arrays.
     `hooks=False` leaves the tensors' gradient hooks out (for viewers that only look).
     `nodes=False` yields a node's step only if its output called retain_grad() (all that
-    `backward` needs of them); the leaves' steps always come.
+    `backward` needs of them). `leaves`, a dict, receives each leaf's total gradient (after
+    its hooks) instead of a Step per leaf: `backward` has no use for the Steps, and making and
+    handing out one per parameter per step was 1.5% of a small network's training step.
 
     Order: a node may run only once every node that used its output has sent it a gradient.
     Every node made after its inputs were, so running the nodes in reverse order of creation
@@ -106,7 +109,10 @@ def backward_steps(
     for leaf, g in pending.items():  # only leaves are left, and their gradients are complete
         if hooks and leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
-        yield Step(None, g, (), leaf)
+        if leaves is None:
+            yield Step(None, g, (), leaf)
+        else:
+            leaves[leaf] = g
 
 
 def _send(pending: dict, heap: list, t: Tensor, g: Any) -> None:
@@ -213,16 +219,17 @@ def backward(
     seeds = _seeds(_root_grads(roots, grads, "backward"), create_graph)
     retain = create_graph if retain_graph is None else retain_graph
     handed_out = set(map(id, seeds))  # arrays .grad must not share
+    leaves: dict[Tensor, Any] = {}
     # what `with set_grad_enabled(create_graph):` does, written out (backward runs every step)
     prev, state.grad_enabled = state.grad_enabled, create_graph
     try:
-        for step in backward_steps(roots, seeds, retain, nodes=False):
-            if step.leaf is not None:
-                _accumulate(step.leaf, step.grad, handed_out)
-            elif step.node._retained is not None:
-                t = step.node._retained()
-                if t is not None:
-                    _accumulate(t, step.grad, handed_out)
+        # the only steps that come are those of outputs that called retain_grad()
+        for step in backward_steps(roots, seeds, retain, nodes=False, leaves=leaves):
+            t = step.node._retained()
+            if t is not None:  # that output still exists
+                _accumulate(t, step.grad, handed_out)
+        for t, g in leaves.items():
+            _accumulate(t, g, handed_out)
     finally:
         state.grad_enabled = prev
 

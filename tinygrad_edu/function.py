@@ -136,7 +136,7 @@ class Function:
         """Raise if a saved input or output was changed in place after this node was made.
 
         Every in-place change records the process's clock in its tensor's version box (see
-        Tensor._bump_version), so "changed after this node was made" is a box whose clock is
+        tensor.bump_versions), so "changed after this node was made" is a box whose clock is
         later than the node's. Only runs when the clock has moved since then at all.
         """
         for i, t in enumerate(self.inputs):

@@ -11,7 +11,7 @@ from `ops/`, or combines primitives (`mean` is a sum divided by a count).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,18 @@ def _array_from(data: Any, dtype: Any) -> np.ndarray:
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     return arr
+
+
+def bump_versions(tensors: Iterable[Tensor]) -> None:
+    """Count one in-place change of each tensor's memory: one tick of the process's in-place
+    clock for all of them (an optimiser step changes every parameter at once)."""
+    mode.inplace_changes = clock = mode.inplace_changes + 1
+    for t in tensors:
+        box = t._vbox
+        if box is None:
+            box = t._vbox = [0, 0]
+        box[0] += 1
+        box[1] = clock
 
 
 class Tensor:
@@ -269,12 +281,7 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Count one in-place change of this tensor's memory."""
-        mode.inplace_changes += 1
-        box = self._vbox
-        if box is None:
-            box = self._vbox = [0, 0]
-        box[0] += 1
-        box[1] = mode.inplace_changes
+        bump_versions((self,))
 
     def _inplace(self, op: str, write: Any, value: Any = None) -> Tensor:
         if self.requires_grad and state.grad_enabled:
