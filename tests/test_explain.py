@@ -201,3 +201,21 @@ def test_walk_runs_newest_node_first_and_leaves_last():
     by_leaf = {id(s.leaf): s.grad for s in leaves}
     np.testing.assert_array_equal(by_leaf[id(a)], [9.0, -3.0])  # as in the hand-worked test
     assert repr(steps[0]) == "Step(Pow)" and repr(leaves[0]).startswith("Step(leaf ")
+
+
+def test_walk_can_hand_the_leaves_over_in_a_dict():
+    # what backward() uses: the same totals as the leaves' Steps, with hooks applied, and no
+    # Steps for leaves (nor, with nodes=False, for nodes whose output did not retain_grad)
+    a, b, c, L = small_graph()
+    seed = [np.ones((), dtype=np.float64)]
+    with set_grad_enabled(False):
+        steps = list(backward_steps([L], seed, retain_graph=True))
+        expected = {id(s.leaf): s.grad for s in steps if s.leaf is not None}
+        b.register_hook(lambda g: g * 10)
+        leaves: dict = {}
+        yielded = list(backward_steps([L], seed, retain_graph=True, nodes=False, leaves=leaves))
+    assert yielded == []
+    assert {id(t) for t in leaves} == {id(a), id(b), id(c)}
+    for t, g in leaves.items():
+        scale = 10 if t is b else 1
+        np.testing.assert_array_equal(g, scale * expected[id(t)])
