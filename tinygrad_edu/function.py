@@ -151,8 +151,8 @@ class Function:
     def _raise_modified(self, what: str, shape: tuple, now: int) -> None:
         raise RuntimeError(
             f"a tensor needed for backward was changed in place: {self.name} saved {what} "
-            f"(shape {shape}), and it was changed in place after that (it is now at version "
-            f"{now}). Backward would use the new values and give a wrong gradient. Change it "
+            f"(shape {shape}), which has been changed since (it is now at version {now}). "
+            "Backward would use the new values and give a wrong gradient. Change it "
             "only after backward, or work on a copy (x.clone()) instead of in place."
         )
 
