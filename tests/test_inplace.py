@@ -177,3 +177,23 @@ def test_grad_can_be_zeroed_in_place():
     w.grad.zero_()
     (w * 3).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
+
+
+def test_an_optimiser_step_that_fails_half_way_still_counts_its_changes():
+    class FailsOnSecond(tg.optim.SGD):
+        def update(self, p, g, state, group):
+            if state.setdefault("seen", 0) == 0 and len(self.state) > 1:
+                raise RuntimeError("update failed")
+            state["seen"] = 1
+            return super().update(p, g, state, group)
+
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    b = tg.Tensor([0.5], requires_grad=True)
+    loss = (w * w).sum() + (b * b).sum()
+    loss.backward(retain_graph=True)
+    opt = FailsOnSecond([w, b], lr=0.1)
+    with pytest.raises(RuntimeError, match="update failed"):
+        opt.step()
+    assert w._version == 1 and b._version == 0  # w was changed, b was not
+    with pytest.raises(RuntimeError, match="Mul saved input 0"):
+        loss.backward()
