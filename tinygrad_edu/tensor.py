@@ -74,9 +74,7 @@ def bump_versions(tensors: Iterable[Tensor]) -> None:
     clock for all of them (an optimiser step changes every parameter at once)."""
     mode.inplace_changes = clock = mode.inplace_changes + 1
     for t in tensors:
-        box = t._vbox
-        if box is None:
-            box = t._vbox = [0, 0]
+        box = t._version_box()
         box[0] += 1
         box[1] = clock
 
