@@ -31,7 +31,7 @@ class Step:
     gradients it sends to `node.inputs` (None where an input needs none); `leaf` is None.
     For a leaf: `node` is None, `leaf` the tensor and `grad` its total gradient.
     Gradients are numpy arrays, or Tensors when the walk records a graph (create_graph).
-    (A class with slots rather than a NamedTuple: half the cost to make, once per node.)
+    (A class with slots rather than a NamedTuple: half the cost to make.)
     """
 
     __slots__ = ("node", "grad", "input_grads", "leaf")

@@ -93,6 +93,7 @@ class Function:
                 for a in node._saved:
                     if a is raw:  # forward saved its own output: watch it for in-place changes
                         node._watch_output(result, raw)
+                        break
         if result is None:
             result = Tensor._make(out)
         if node.returns_view and out.base is not None:

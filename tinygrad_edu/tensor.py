@@ -277,10 +277,6 @@ class Tensor:
             self._vbox = [0, 0]
         return self._vbox
 
-    def _bump_version(self) -> None:
-        """Count one in-place change of this tensor's memory."""
-        bump_versions((self,))
-
     def _inplace(self, op: str, write: Any, value: Any = None) -> Tensor:
         if self.requires_grad and state.grad_enabled:
             if self.grad_fn is None:
@@ -313,7 +309,7 @@ class Tensor:
                 f"{op}: cannot write {np.asarray(value).dtype} values into a {self.dtype} "
                 f"tensor in place: {err}"
             ) from None
-        self._bump_version()
+        bump_versions((self,))
         return self
 
     def add_(self, other: Any) -> Tensor:
