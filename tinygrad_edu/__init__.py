@@ -37,6 +37,7 @@ int64 = _np.int64
 bool_ = _np.bool_
 
 from tinygrad_edu import data, datasets, nn, optim  # noqa: E402  (subpackages: tg.nn, tg.optim ...)
+from tinygrad_edu.jit import JitError, JitWarning, jit  # noqa: E402  (on top of nn and optim)
 from tinygrad_edu.malloc import keep_freed_memory as _keep_freed_memory  # noqa: E402
 
 _keep_freed_memory()  # see malloc.py: a step at the M benchmark 25% faster
@@ -45,6 +46,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError",
+    "JitError",
+    "JitWarning",
     "Tensor",
     "arange",
     "bool_",
@@ -66,6 +69,7 @@ __all__ = [
     "int64",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "jit",
     "load",
     "manual_seed",
     "nn",

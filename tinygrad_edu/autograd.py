@@ -132,14 +132,14 @@ def _add(total: Any, g: Any) -> Any:
     """Two gradients of one tensor added up."""
     total = total + g
     # numpy adds two 0-d arrays into a scalar; gradients stay arrays (or Tensors)
-    if type(total) is not np.ndarray and not isinstance(total, Tensor):
+    if not isinstance(total, (np.ndarray, Tensor)):
         total = np.asarray(total)
     return total
 
 
 def _fit(g: Any, data: np.ndarray) -> Any:
     """A gradient brought to its input's shape and dtype."""
-    if type(g) is not np.ndarray and not isinstance(g, Tensor):
+    if not isinstance(g, (np.ndarray, Tensor)):
         g = np.asarray(g)  # numpy returns scalars, not 0-d arrays, from 0-d arithmetic
     if g.shape != data.shape:
         g = sum_to_shape(g, data.shape)  # undo broadcasting: the one place it is handled
@@ -236,12 +236,12 @@ def backward(
 
 def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
     """t.grad += g, never letting two .grad arrays (or a .grad and a seed) share memory."""
-    if type(g) is not np.ndarray:  # create_graph: a differentiable copy keeps the graph
+    if isinstance(g, Tensor):  # create_graph: a differentiable copy keeps the graph
         t.grad = g.clone() if t.grad is None else t.grad + g
     elif t.grad is None:
         t.grad = _own(g, handed_out)
     else:
-        t.grad = Tensor._make(np.asarray(t.grad.data + g))
+        t.grad = Tensor._make(np.asanyarray(t.grad.data + g))
 
 
 def _own(g: np.ndarray, handed_out: set) -> Tensor:

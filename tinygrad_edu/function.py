@@ -75,8 +75,9 @@ class Function:
             raw = node.forward(*[t.data for t in inputs])
         except (ValueError, IndexError) as err:  # bad shapes, axes or indices
             raise type(err)(node.describe_error(inputs, err)) from None
-        # numpy returns scalars, not 0-d arrays, from some operations on 0-d arrays
-        out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        # numpy returns scalars, not 0-d arrays, from some operations on 0-d arrays (an
+        # ndarray subclass passes through as it is)
+        out = raw if isinstance(raw, np.ndarray) else np.asarray(raw)
         if mode.anomaly_enabled:
             node._created_at = anomaly.user_location()
             anomaly.check_forward(node, inputs, out)

@@ -438,7 +438,7 @@ class Tensor:
     def _compare(self, other: Any, fn: Any, op: str) -> Tensor:
         a, b = self._operand(other, op)
         try:
-            return Tensor._make(np.asarray(fn(a.data, b.data)))
+            return Tensor._make(np.asanyarray(fn(a.data, b.data)))
         except ValueError as err:
             raise ValueError(
                 f"{op}: cannot compare shapes {a.shape} and {b.shape}: {err}"
@@ -464,11 +464,11 @@ class Tensor:
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the largest element (over the flattened tensor when axis is None)."""
-        return Tensor._make(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
+        return Tensor._make(np.asanyarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the smallest element (over the flattened tensor when axis is None)."""
-        return Tensor._make(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
+        return Tensor._make(np.asanyarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
 
     # -- elementwise functions ------------------------------------------------------------
     def exp(self) -> Tensor:

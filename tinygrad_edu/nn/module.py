@@ -16,6 +16,10 @@ import numpy as np
 from tinygrad_edu.mode import no_grad, state
 from tinygrad_edu.tensor import Tensor
 
+# How many times a parameter or sub-module of any Module was assigned or removed: whatever
+# remembers a model's structure (tg.jit's recorded steps) can tell cheaply that it may be stale.
+structure_changes = 0
+
 
 class Parameter(Tensor):
     """A Tensor that a Module learns: it requires grad, and assigning it to a Module attribute
@@ -60,6 +64,13 @@ class Module:
                 f"first in {type(self).__name__}.__init__"
             )
         # a name keeps its place when reassigned (dicts keep insertion order), as in PyTorch
+        global structure_changes
+        if (
+            isinstance(value, (Parameter, Module))
+            or name in self._parameters
+            or (name in self._modules)
+        ):
+            structure_changes += 1
         if isinstance(value, Parameter):
             self._modules.pop(name, None)
             self._parameters[name] = value
@@ -72,6 +83,8 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        global structure_changes
+        structure_changes += 1
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)

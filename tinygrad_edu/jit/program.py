@@ -1,0 +1,706 @@
+"""A recorded step turned into a program: numpy kernels over planned buffers, run in a loop.
+
+Compiling a `Recording` (capture.py) decides where every root lives during a replay:
+  * the step's inputs: buffers of their own, into which each call's arrays are copied;
+  * parameters the optimizer updates: one flat buffer per parameter group and dtype (their
+    `.data` become views of it), with their gradients in another flat buffer and the
+    optimizer's state (momentum, Adam's averages) in more, so that the update is one numpy
+    call per buffer instead of a Python loop over parameters;
+  * other tensors the step reads: their own arrays, read as they are at each replay;
+  * temporaries: blocks of memory shared between temporaries whose lifetimes do not overlap
+    (a buffer is reused once its last reader has run);
+  * what outlives the step (outputs, `.grad`s): buffers of their own.
+Each kernel is then bound to those arrays once, as a ready-to-call `functools.partial`, and a
+replay is `for kernel in kernels: kernel()`: no Tensor objects, no nodes, no graph walk.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu import creation
+from tinygrad_edu.jit.capture import OptimizerEvent, Recording
+from tinygrad_edu.jit.record import JitError, Kernel, Root, View
+from tinygrad_edu.mode import state
+from tinygrad_edu.nn import module as nn_module
+from tinygrad_edu.tensor import Tensor, bump_versions, get_default_dtype
+
+
+class GuardFailed(Exception):
+    """A value read in Python during recording is different now: the step would branch."""
+
+    def __init__(self, position: int, what: str) -> None:
+        super().__init__(what)
+        self.position = position
+
+
+# -- flat parameters and optimizer state --------------------------------------------------------
+
+
+class Bucket:
+    """The parameters of one optimizer group and dtype, in one flat buffer `P`, with the
+    optimizer's per-parameter state in flat buffers of the same layout."""
+
+    def __init__(self, group: dict, params: list[Tensor], optimizer: Any) -> None:
+        self.group, self.params = group, params
+        self.sizes = [p.size for p in params]
+        self.offsets = list(np.cumsum([0] + self.sizes[:-1]))
+        dtype = params[0].dtype
+        self.old = [p.data for p in params]  # where each was, until a program relocates it
+        self.P = np.empty(sum(self.sizes), dtype)
+        self.views = []
+        for p, off, n in zip(params, self.offsets, self.sizes):
+            view = self.P[off : off + n].reshape(p.shape)
+            view[...] = p.data
+            p.data = view
+            self.views.append(view)
+        self.flatten_state(optimizer)
+
+    def flatten_state(self, optimizer: Any) -> None:
+        states = [optimizer.state.setdefault(id(p), {}) for p in self.params]
+        keys = set(states[0])
+        if any(set(s) != keys for s in states):
+            raise JitError(
+                f"tg.jit: the {type(optimizer).__name__} state of the parameters of one group "
+                "has different entries; step it eagerly once more before jitting"
+            )
+        self.flat_state: dict[str, Any] = {}
+        self.scalar_keys = []
+        for key in sorted(keys):
+            values = [s[key] for s in states]
+            if isinstance(values[0], np.ndarray):
+                flat = np.empty(sum(self.sizes), values[0].dtype)
+                for s, v, off, n, p in zip(states, values, self.offsets, self.sizes, self.params):
+                    view = flat[off : off + n].reshape(p.shape)
+                    view[...] = v
+                    s[key] = view
+                self.flat_state[key] = flat
+            else:
+                if any(v != values[0] for v in values):
+                    raise JitError(
+                        f"tg.jit: the optimizer's {key!r} differs between parameters of one "
+                        "group (some missed a step); tg.jit updates a group's parameters as one"
+                    )
+                self.flat_state[key] = values[0]
+                self.scalar_keys.append(key)
+        self.states = states
+        self.state_dict_obj = optimizer.state
+
+    def params_valid(self) -> bool:
+        return all(p.data is v for p, v in zip(self.params, self.views))
+
+    def state_valid(self, optimizer: Any) -> bool:
+        if optimizer.state is not self.state_dict_obj:
+            return False
+        for p, s in zip(self.params, self.states):
+            if optimizer.state.get(id(p)) is not s:
+                return False
+        return True
+
+
+_buckets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # optimizer -> {key: Bucket}
+
+
+def _adopt(event: OptimizerEvent) -> list[Bucket]:
+    """The flat buckets for the parameters this optimizer step updated (made on first use)."""
+    opt = event.optimizer
+    known = _buckets.setdefault(opt, {})
+    out = []
+    for group, items in event.groups:
+        by_dtype: dict[str, list[Tensor]] = {}
+        for p, v in items:
+            if v is not None:
+                by_dtype.setdefault(p.dtype.str, []).append(p)
+        for dtype, params in by_dtype.items():
+            key = (id(group), dtype)
+            b = known.get(key)
+            if b is not None and b.group is group and b.params == params and b.params_valid():
+                if not b.state_valid(opt):
+                    b.flatten_state(opt)
+            else:
+                b = known[key] = Bucket(group, params, opt)
+            out.append(b)
+    return out
+
+
+def _same(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+# -- the program ----------------------------------------------------------------------------------
+
+
+class Program:
+    """One recorded step, compiled. `check()` says whether it may replay now, `run()` replays."""
+
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+        rec = recording.rec
+        self.ops = rec.ops
+        self.grad_enabled = recording.grad_enabled
+        self.default_dtype = recording.default_dtype
+        self.structure = recording.structure
+        self.training = [(m, m.training) for m in recording.modules]
+        self._names(recording)
+        # optimizer steps: flat buckets (moves the parameters' data into them)
+        self.opt_steps = []
+        for k in rec.kernels:
+            if k.kind == "optimizer":
+                self.opt_steps.append((k, k.extra, _adopt(k.extra)))
+        self._relocate: dict[int, list] = {}  # id(old owner) -> [(start, end, raw, new start)]
+        for _, _, buckets in self.opt_steps:
+            for b in buckets:
+                raw = b.P.view(np.uint8)
+                for old, off in zip(b.old, b.offsets):
+                    owner = _owner(old)
+                    start = _address(old) - _address(owner)
+                    entry = (start, start + old.nbytes, raw, int(off) * b.P.itemsize)
+                    self._relocate.setdefault(id(owner), []).append(entry)
+        self._plan(rec)
+        self._bind(rec)
+        self._guards(recording)
+        for _, _, buckets in self.opt_steps:
+            for b in buckets:
+                b.old = []  # relocated: the old arrays need not be kept
+
+    # -- names for the trace ---------------------------------------------------------------
+    def _names(self, recording: Recording) -> None:
+        rec = recording.rec
+        paths: dict[int, str] = {}
+        self.module_paths: dict[int, str] = {}
+        for top in rec.scoped_modules.values():
+            if hasattr(top, "named_parameters"):
+                for name, p in top.named_parameters():
+                    paths.setdefault(id(p), name)
+                for name, m in top.named_modules():
+                    self.module_paths.setdefault(id(m), name or type(m).__name__)
+        self.param_spans: dict[int, list] = {}
+        for t, d, root in rec.captured:
+            if root.kind == "param":
+                start = _address(d) - _address(root.array)
+                name = paths.get(id(t)) or t.name or f"p{len(self.param_spans)}"
+                self.param_spans.setdefault(root.index, []).append((start, start + d.nbytes, name))
+        counts: dict[str, int] = {}
+        for root in rec.roots.values():
+            if root.kind == "param" and root.tensor is not None:
+                root.name = paths.get(id(root.tensor)) or root.tensor.name or ""
+            if not root.name:
+                prefix = {"input": "in", "param": "p", "external": "ext", "const": "c",
+                          "scratch": "s", "temp": "t", "prevgrad": "g"}[root.kind]  # fmt: skip
+                root.name = f"{prefix}{counts.get(prefix, 0)}"
+                counts[prefix] = counts.get(prefix, 0) + 1
+
+    # -- memory ----------------------------------------------------------------------------
+    def _plan(self, rec: Any) -> None:
+        """Decide where each root lives, and insert restores and copies into gradient buffers."""
+        kernels: list[Kernel] = []
+        self.storage: dict[int, Any] = {}  # root index -> raw uint8 array (planned or own)
+        self.grad_views: dict[int, tuple] = {}
+        pinned: dict[int, np.ndarray] = {}  # root index -> gradient view it lives in
+        self.grad_buffers = []
+        # gradients: each a view of its bucket's flat gradient buffer
+        grad_targets: dict[int, list] = {}
+        for k, event, buckets in self.opt_steps:
+            copies = []
+            for b in buckets:
+                G = np.empty_like(b.P)
+                b_grads = {}
+                for p, off, n in zip(b.params, b.offsets, b.sizes):
+                    b_grads[id(p)] = G[off : off + n].reshape(p.shape)
+                for _, items in event.groups:
+                    for p, v in items:
+                        gv = b_grads.get(id(p))
+                        if gv is None or v is None:
+                            continue
+                        root = v.root
+                        if (
+                            root.kind == "temp"
+                            and v.whole
+                            and root.array.flags.c_contiguous
+                            and root.index not in pinned
+                        ):
+                            pinned[root.index] = gv
+                        else:
+                            copies.append((gv, v))
+                self.grad_buffers.append((b, G))
+            grad_targets[id(k)] = copies
+        # what outlives the step
+        live_out = set()
+        for _, v in self.recording.final_grads:
+            if v is not None:
+                live_out.add(v.root.index)
+        _collect_views(self.recording.outputs, live_out)
+        # the final kernel list
+        first_use: dict[int, int] = {}
+        for k in rec.kernels:
+            views = k.views()
+            if k.kind == "optimizer":
+                for gv, v in grad_targets[id(k)]:
+                    kernels.append(Kernel("tograd", np.copyto, (v,), {}, (), k.label, gv))
+            for v in views:
+                root = v.root
+                if root.kind == "scratch" and root.index not in first_use:
+                    first_use[root.index] = len(kernels)
+                    whole = View(root, root.array)
+                    kernels.append(Kernel("restore", np.copyto, (root.snapshot,), {}, (whole,),
+                                          k.label, None))  # fmt: skip
+            kernels.append(k)
+        self.kernels = kernels
+        # lifetimes of the plannable roots
+        start: dict[int, int] = {}
+        end: dict[int, int] = {}
+        roots = {r.index: r for r in rec.roots.values()}
+        for i, k in enumerate(kernels):
+            views = k.views()
+            if k.kind == "optimizer":
+                views += [v for _, items in k.extra.groups for _, v in items if v is not None]
+            for v in views:
+                r = v.root.index
+                start.setdefault(r, i)
+                end[r] = i
+        self.block_of: dict[int, int] = {}  # root index -> block number
+        self.blocks: list[np.ndarray] = []
+        self.reused: set[int] = set()  # root indices that got a block used before
+        free: dict[int, list[int]] = {}
+        releases: dict[int, list[int]] = {}
+        order = sorted(start, key=lambda r: start[r])
+        self.planned_bytes = self.temp_bytes = 0
+        for r in order:
+            root = roots[r]
+            if root.kind in ("input", "external", "const") or (
+                root.kind == "param" and id(root.array) not in self._relocate
+            ):
+                self.storage[r] = None  # lives where it is
+                continue
+            if root.kind == "param":
+                self.storage[r] = "relocate"
+                continue
+            if r in pinned:
+                self.storage[r] = pinned[r].view(np.uint8).reshape(-1)
+                continue
+            nbytes = root.nbytes
+            self.temp_bytes += nbytes
+            if r in live_out:
+                self.storage[r] = np.empty(nbytes, np.uint8)
+                continue
+        # greedy: walk the kernels, giving each plannable root a free block of its size
+        plannable = {r for r in start if r not in self.storage}
+        for r in plannable:
+            releases.setdefault(end[r], []).append(r)
+        starts: dict[int, list[int]] = {}
+        for r in plannable:
+            starts.setdefault(start[r], []).append(r)
+        for i in range(len(kernels)):
+            for r in starts.get(i, ()):
+                nbytes = roots[r].nbytes
+                pool = free.get(nbytes)
+                if pool:
+                    b = pool.pop()
+                    self.reused.add(r)
+                else:
+                    b = len(self.blocks)
+                    self.blocks.append(np.empty(nbytes, np.uint8))
+                    self.planned_bytes += nbytes
+                self.block_of[r] = b
+                self.storage[r] = self.blocks[b]
+            for r in releases.get(i, ()):
+                free.setdefault(roots[r].nbytes, []).append(self.block_of[r])
+        for r, b in self.block_of.items():
+            roots[r].name = f"b{b}"
+        for n, r in enumerate(sorted(live_out - set(pinned))):
+            roots[r].name = f"out{n}"
+        for r in pinned:
+            p = next(
+                (p for _, ev, _ in self.opt_steps for _, items in ev.groups for p, v in items
+                 if v is not None and v.root.index == r),
+                None,
+            )  # fmt: skip
+            roots[r].name = f"grad[{self._param_name(p)}]"
+        self.pinned = pinned
+        self.live_out = live_out - set(pinned)
+
+    def _param_name(self, p: Any) -> str:
+        for r in self.recording.rec.roots.values():
+            if r.tensor is p and r.name:
+                return r.name
+        return "?"
+
+    def bind(self, v: Any) -> Any:
+        """The array (or structure) a kernel will use for an operand."""
+        if isinstance(v, View):
+            where = self.storage.get(v.root.index)
+            if where is None:
+                return v.array
+            offset = v.offset
+            if isinstance(where, str):  # a parameter moved into a flat buffer
+                for start, stop, raw, new in self._relocate[id(v.root.array)]:
+                    if start <= offset < stop or (start == offset == stop):
+                        where, offset = raw, new + offset - start
+                        break
+                else:
+                    raise JitError("tg.jit: a parameter view spans two parameters")
+            return np.ndarray(v.shape, v.dtype, buffer=where, offset=offset, strides=v.strides)
+        if isinstance(v, tuple):
+            return tuple(self.bind(x) for x in v)
+        if isinstance(v, list):
+            return [self.bind(x) for x in v]
+        if isinstance(v, dict):
+            return {k: self.bind(x) for k, x in v.items()}
+        return v
+
+    def _bind(self, rec: Any) -> None:
+        calls = []
+        self.first_mutation = len(self.kernels)
+        for i, k in enumerate(self.kernels):
+            calls.append(self._callable(i, k))
+            if k.kind == "optimizer" or any(
+                v.root.kind in ("param", "external", "const") for v in k.outs
+            ):
+                self.first_mutation = min(self.first_mutation, i)
+        self.calls = calls
+        self.inputs = [(key, root.array.view(np.ndarray)) for key, root in self.recording.inputs]
+        self.final_grads = [
+            (p, None if v is None else Tensor._make(self.bind(v)))
+            for p, v in self.recording.final_grads
+        ]
+        self._outputs = _bind_outputs(self.recording.outputs, self.bind)
+        # drop the recorded arrays of everything that now lives elsewhere
+        for k in self.kernels:
+            for v in k.views():
+                if self.storage.get(v.root.index) is not None:
+                    v.array = None
+        self.roots = list(rec.roots.values())
+        for r in self.roots:
+            if self.storage.get(r.index) is not None:
+                r.array = _Shape(r.array)  # its memory is elsewhere now
+
+    def _callable(self, i: int, k: Kernel) -> Any:
+        b = self.bind
+        if k.kind == "ufunc":
+            args, kw = b(k.args), b(k.kwargs)
+            if k.extra == "at":
+                return partial(k.fn, *args, **kw)
+            outs = tuple(b(v) for v in k.outs)
+            return partial(k.fn, *args, out=outs[0] if len(outs) == 1 else outs, **kw)
+        if k.kind == "func":
+            args, kw = b(k.args), b(k.kwargs)
+            if k.fn is np.copyto:
+                return partial(np.copyto, b(k.outs[0]), *args, **kw)
+            if k.extra == "out":
+                return partial(k.fn, *args, **kw)
+            return partial(_into, b(k.outs[0]), k.fn, args, kw)
+        if k.kind == "restore":
+            return partial(np.copyto, b(k.outs[0]), k.args[0])
+        if k.kind == "tograd":
+            return partial(np.copyto, k.extra, b(k.args[0]))
+        if k.kind == "reshape":
+            return partial(_reshape_into, b(k.outs[0]), b(k.args[0]), k.extra)
+        if k.kind == "gather":
+            return partial(_gather, b(k.outs[0]), b(k.args[0]), b(k.args[1]))
+        if k.kind == "scatter":
+            return partial(b(k.outs[0]).__setitem__, b(k.args[0]), b(k.args[1]))
+        if k.kind == "fill":
+            return partial(b(k.outs[0]).fill, k.args[0])
+        if k.kind == "random":
+            return partial(_draw, b(k.outs[0]), k.fn, k.args, k.kwargs)
+        if k.kind == "guard":
+            return partial(_guard, i, k.fn, b(k.args[0]), k.extra)
+        if k.kind == "optimizer":
+            buckets = next(bs for kk, _, bs in self.opt_steps if kk is k)
+            grads = {id(b_): G for b_, G in self.grad_buffers}
+            return partial(_optimizer_step, k.extra, [(bk, grads[id(bk)]) for bk in buckets])
+        raise JitError(f"tg.jit: unknown kernel kind {k.kind!r}")  # pragma: no cover
+
+    # -- guards ----------------------------------------------------------------------------
+    def _guards(self, recording: Recording) -> None:
+        moved = {}
+        for _, _, buckets in self.opt_steps:
+            for bk in buckets:
+                moved.update({id(p): (p, v) for p, v in zip(bk.params, bk.views)})
+        data = {}
+        for t, d, _ in recording.rec.captured:
+            data[id(t)] = moved.get(id(t), (t, d))
+        for key, pair in moved.items():
+            data.setdefault(key, pair)
+        self.data_guard = list(data.values())
+        self.opt_guard = []
+        for _, event, buckets in self.opt_steps:
+            opt = event.optimizer
+            lists = [(g, g["params"], len(g["params"])) for g, _ in event.groups]
+            self.opt_guard.append((opt, opt.param_groups, len(opt.param_groups), lists, buckets))
+
+    def check(self) -> str | None:
+        """None if this program may replay now, else what changed since it was recorded."""
+        if state.grad_enabled is not self.grad_enabled:
+            return "grad mode (tg.no_grad / enable_grad) is not what it was when recorded"
+        if nn_module.structure_changes != self.structure:
+            return "a module's parameters or sub-modules were reassigned"
+        if get_default_dtype() != self.default_dtype:
+            return "the default dtype changed (tg.set_default_dtype)"
+        for m, flag in self.training:
+            if m.training is not flag:
+                return f"{type(m).__name__} was switched to {'train' if m.training else 'eval'}()"
+        for t, d in self.data_guard:
+            if t.data is not d:
+                return f"the .data of a tensor of shape {t.shape} was replaced"
+        for opt, groups, n, lists, buckets in self.opt_guard:
+            if opt.param_groups is not groups or len(groups) != n:
+                return f"{type(opt).__name__}'s parameter groups changed"
+            for g, params, m in lists:
+                if g["params"] is not params or len(params) != m:
+                    return f"{type(opt).__name__}'s parameters changed"
+            for bk in buckets:
+                if opt.state is not bk.state_dict_obj:
+                    return f"{type(opt).__name__}'s state was replaced (load_state_dict)"
+        return None
+
+    # -- running ---------------------------------------------------------------------------
+    def run(self, args: tuple, kwargs: dict) -> Any:
+        """Replay: copy the inputs in, run every kernel, set .grad, give the outputs."""
+        for key, buf in self.inputs:
+            np.copyto(buf, (args[key] if type(key) is int else kwargs[key]).data)
+        for call in self.calls:
+            call()
+        for p, g in self.final_grads:
+            p.grad = g
+        return self._outputs()
+
+    # -- state, for the check against eager -------------------------------------------------
+    def state_arrays(self) -> list[np.ndarray]:
+        """Every array whose contents a step changes and that outlives it."""
+        arrays = []
+        for _, _, buckets in self.opt_steps:
+            for bk in buckets:
+                arrays.append(bk.P)
+                arrays += [v for v in bk.flat_state.values() if isinstance(v, np.ndarray)]
+        for r in self.roots:
+            if r.written and r.kind in ("param", "external", "const") and r.tensor is not None:
+                arrays.append(r.tensor.data)
+        return arrays
+
+    def scalar_states(self) -> list[tuple[dict, str]]:
+        return [
+            (s, key)
+            for _, _, buckets in self.opt_steps
+            for bk in buckets
+            for s in bk.states
+            for key in bk.scalar_keys
+        ]
+
+    # -- the trace, for learners -----------------------------------------------------------
+    def describe(self) -> str:
+        kinds: dict[str, int] = {}
+        lines = []
+        header = f"{'#':>3}  {'phase':<9} {'op (module)':<26} {'kernel':<22} writes <- reads"
+        lines.append(header)
+        lines.append("-" * min(110, len(header) + 40))
+        for i, k in enumerate(self.kernels):
+            kinds[k.kind] = kinds.get(k.kind, 0) + 1
+            phase, op, scope = k.label if isinstance(k.label, tuple) else ("", str(k.label), ())
+            where = self.module_paths.get(id(scope[-1]), "") if scope else ""
+            opname = f"{op} ({where})" if where else op
+            lines.append(
+                f"{i + 1:>3}  {phase:<9} {opname[:26]:<26} {self._kernel_name(k):<22} "
+                + self._kernel_io(k)
+            )
+        n_blocks = len(self.blocks)
+        reused = len(self.reused)
+        opt_params = sum(len(b.params) for _, _, bs in self.opt_steps for b in bs)
+        lines.append("")
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        lines.append(f"{len(self.kernels)} kernels ({counts}).")
+        lines.append(
+            f"Temporaries: {len(self.block_of) + len(self.pinned) + len(self.live_out)} "
+            f"buffers of {_kib(self.temp_bytes)} as recorded; replay keeps {n_blocks} shared "
+            f"blocks ({_kib(self.planned_bytes)}, {reused} of them reused by a later "
+            f"temporary), {len(self.pinned)} gradients written straight into the flat "
+            f"gradient buffers, {len(self.live_out)} kept for after the step (outputs)."
+        )
+        lines.append(
+            f"Eager made {self.ops} op calls (a Tensor and a graph node each), walked the graph "
+            f"backwards and looped over {opt_params} parameters in the optimizer; the replay "
+            "runs only these kernels"
+            + (
+                f", the optimizer once per flat buffer ({len(self.grad_buffers)})."
+                if self.grad_buffers
+                else "."
+            )  # fmt: skip
+        )
+        return "\n".join(lines)
+
+    def _kernel_name(self, k: Kernel) -> str:
+        if k.kind == "ufunc":
+            name = k.fn.__self__.__name__
+            return name if k.extra == "__call__" else f"{name}.{k.extra}"
+        if k.kind == "func":
+            return getattr(k.fn, "__name__", "?")
+        if k.kind == "optimizer":
+            return f"{type(k.extra.optimizer).__name__}.update"
+        if k.kind == "random":
+            return f"random.{k.fn}"
+        if k.kind == "guard":
+            return f"check {k.fn.__name__}() == {k.extra}"
+        return {"restore": "copy (reset)", "tograd": "copy to grad", "gather": "take [idx]",
+                "scatter": "put [idx]=", "reshape": "reshape copy", "fill": "fill"}.get(
+                    k.kind, k.kind)  # fmt: skip
+
+    def _kernel_io(self, k: Kernel) -> str:
+        if k.kind == "optimizer":
+            parts = [f"{b.P.size} params" for _, _, bs in self.opt_steps for b in bs
+                     if _ is not None]  # fmt: skip
+            return f"flat params <- flat grads ({', '.join(parts)})"
+        reads: list[View] = []
+        from tinygrad_edu.jit.record import _collect
+
+        _collect(k.args, reads)
+        _collect(k.kwargs, reads)
+        outs = [self._io_name(v, True) for v in k.outs]
+        if k.kind == "tograd":
+            outs = ["flat grad"]
+        if k.kind == "restore":
+            return f"{outs[0]} <- its recorded value"
+        text = ", ".join(outs)
+        return (text + " <- " if text else "") + ", ".join(self._io_name(v) for v in reads)
+
+    def _io_name(self, v: View, writing: bool = False) -> str:
+        text = v.describe()
+        if v.root.kind == "param":
+            for start, stop, name in self.param_spans.get(v.root.index, ()):
+                if start <= v.offset < stop:
+                    text = text.replace(v.root.name, name, 1)
+                    break
+        r = v.root.index
+        if writing and r in self.reused and self._first_write(v):
+            text += " (reused)"
+        return text
+
+    def _first_write(self, v: View) -> bool:
+        for k in self.kernels:
+            for o in k.outs:
+                if o.root is v.root:
+                    return o is v
+        return False
+
+    def __len__(self) -> int:
+        return len(self.kernels)
+
+
+class _Shape:
+    """What is left of a recorded root once the program keeps its memory elsewhere."""
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.shape, self.dtype, self.nbytes, self.strides = a.shape, a.dtype, a.nbytes, a.strides
+        self.flags = a.flags
+
+
+def _kib(n: int) -> str:
+    return f"{n / 1024:.1f} KiB"
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def _collect_views(spec: Any, out: set) -> None:
+    if not isinstance(spec, tuple):
+        return
+    kind, body = spec
+    if kind in ("tensor", "item"):
+        out.add(body.root.index)
+    elif kind is dict:
+        for s in body.values():
+            _collect_views(s, out)
+    elif kind in (tuple, list):
+        for s in body:
+            _collect_views(s, out)
+
+
+def _bind_outputs(spec: Any, bind: Any) -> Any:
+    """A function that builds the step's result (fresh Tensors: outputs never alias)."""
+    kind, body = spec
+    if kind == "tensor":
+        arr = bind(body)
+        return lambda: Tensor._make(arr.copy())
+    if kind == "item":
+        arr = bind(body)
+        return arr.item
+    if kind == "const":
+        return lambda: body
+    makers = (
+        {k: _bind_outputs(s, bind) for k, s in body.items()}
+        if kind is dict
+        else [_bind_outputs(s, bind) for s in body]
+    )
+    if kind is dict:
+        return lambda: {k: f() for k, f in makers.items()}
+    return lambda: kind(f() for f in makers)
+
+
+def _into(out: np.ndarray, fn: Any, args: tuple, kw: dict) -> None:
+    np.copyto(out, fn(*args, **kw))
+
+
+def _reshape_into(out: np.ndarray, src: np.ndarray, shape: tuple) -> None:
+    np.copyto(out, src.reshape(shape))
+
+
+def _gather(out: np.ndarray, src: np.ndarray, index: tuple) -> None:
+    np.copyto(out, src[index])
+
+
+def _draw(out: np.ndarray, method: str, args: tuple, kw: dict) -> None:
+    np.copyto(out, getattr(creation.generator(), method)(*args, **kw))
+
+
+def _guard(position: int, conv: Any, arr: np.ndarray, expected: Any) -> None:
+    if conv(arr) != expected:
+        raise GuardFailed(position, f"{conv.__name__}() of a value read in the step changed")
+
+
+def _optimizer_step(event: OptimizerEvent, buckets: list) -> None:
+    """The recorded optimizer's own update rule, once per flat buffer."""
+    opt = event.optimizer
+    update = opt.update
+    params = []
+    for b, G in buckets:
+        flat = b.flat_state
+        states = b.states
+        for key in b.scalar_keys:
+            value = states[0][key]
+            for s in states:
+                if s[key] != value:
+                    raise JitError(
+                        f"tg.jit: the optimizer's {key!r} now differs between parameters of one "
+                        "group; the flat update needs them equal"
+                    )
+            flat[key] = value
+        P = b.P
+        P -= update(P, G, flat, b.group)
+        for key in b.scalar_keys:
+            value = flat[key]
+            for s in states:
+                s[key] = value
+        params += b.params
+    bump_versions(params)
+    missing = sum(1 for _, items in event.groups for _, v in items if v is None)
+    if missing and params:
+        warnings.warn(
+            f"{type(opt).__name__}.step(): {missing} parameter(s) got no gradient while others "
+            "did; were they used in the loss?",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+__all__ = ["GuardFailed", "Program", "Root"]
