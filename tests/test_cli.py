@@ -193,6 +193,25 @@ def test_train_in_process(quick_runs: dict[str, Any]) -> None:
     )
 
 
+def test_train_jit_gives_the_eager_run_bit_for_bit(quick_runs: dict[str, Any]) -> None:
+    """`train --jit`: the same weights and history as the eager run, and it really replayed."""
+    out = quick_runs["root"] / "jit"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        code = cli.main(["train", *QUICK, "--jit", "--out", str(out)])
+    metrics = check_run(code, stdout.getvalue(), out, epochs=3)
+    eager = read_metrics(quick_runs["inproc_out"])
+    assert metrics["history"] == eager["history"]
+    assert metrics["test_accuracy"] == eager["test_accuracy"]
+    weights = (out / "weights.safetensors").read_bytes()
+    assert weights == (quick_runs["inproc_out"] / "weights.safetensors").read_bytes()
+    jit = metrics["jit"]
+    assert jit["recorded"] == 2 and jit["checked"] == 2 and jit["eager"] == 0  # 2 batch sizes
+    steps_per_epoch = -(-metrics["n_train"] // 32)  # batches of the default size, rounded up
+    assert jit["replayed"] == 3 * steps_per_epoch - 4
+    assert "tg.jit: 2 step(s) recorded, 2 checked against eager" in stdout.getvalue()
+
+
 def test_subprocess_and_in_process_runs_agree(quick_runs: dict[str, Any]) -> None:
     """Same flags, same seed: the same weights and metrics, whichever way it was started."""
     a, b = quick_runs["sub_out"], quick_runs["inproc_out"]

@@ -48,6 +48,10 @@ def test_digits_classifier_learns_the_digits():
     # a 64-128-64-10 MLP with SGD reaches well above 95% on held-out digits
     assert result["accuracy"] >= 0.95
     assert result["final_cost"] < 0.05
+    # part 6: the jitted loop gives the eager costs exactly, and really replayed
+    assert result["jit_final_cost"] == result["final_cost"]
+    assert result["jit_stats"]["replayed"] > 1000
+    assert result["jit_stats"]["eager"] == 0
 
 
 def test_cross_entropy_learns_faster_than_squared_error():

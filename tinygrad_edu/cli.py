@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--out", default=defaults.out, help=f"folder for the outputs (default: {defaults.out})"
     )
+    train.add_argument(
+        "--jit",
+        action="store_true",
+        help="run each training step under tg.jit: recorded once, checked once against "
+        "eager, then replayed (same results, less Python per step)",
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     graph = commands.add_parser(
         "graph",
@@ -168,6 +174,7 @@ def run_train(args: argparse.Namespace) -> int:
         weight_decay=args.weight_decay,
         noise=args.noise,
         out=args.out,
+        jit=args.jit,
     )
     if Path(cfg.out).exists() and not Path(cfg.out).is_dir():
         print(
@@ -178,7 +185,7 @@ def run_train(args: argparse.Namespace) -> int:
     sizes = "-".join(str(n) for n in [64, *cfg.hidden, 10])
     print(
         f"MLP {sizes} ({cfg.activation}), {cfg.optimizer}, {cfg.epochs} epochs, "
-        f"batch {cfg.batch_size}, seed {cfg.seed}"
+        f"batch {cfg.batch_size}, seed {cfg.seed}" + (", steps under tg.jit" if cfg.jit else "")
     )
     metrics = train_digits(cfg, progress=not args.no_progress)
     if metrics["diverged"]:
@@ -190,6 +197,12 @@ def run_train(args: argparse.Namespace) -> int:
         f"test accuracy: {metrics['test_accuracy']:.2%} on {metrics['n_test']} held-out digits "
         f"(trained in {metrics['train_seconds']:.1f} s)"
     )
+    if "jit" in metrics:
+        j = metrics["jit"]
+        print(
+            f"tg.jit: {j['recorded']} step(s) recorded, {j['checked']} checked against eager, "
+            f"{j['replayed']} replayed, {j['eager']} run eagerly"
+        )
     import numpy as np
 
     print("confusion matrix (rows: true digit, columns: predicted):")

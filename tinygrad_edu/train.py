@@ -40,6 +40,7 @@ class TrainConfig:
     weight_decay: float = 1e-3
     noise: float = 0.3  # std of the Gaussian noise added to standardised training inputs
     out: str = "runs/digits"
+    jit: bool = False  # run each step under tg.jit (recorded once, then replayed)
 
     def validate(self) -> None:
         if self.optimizer not in DEFAULT_LR:
@@ -121,24 +122,34 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
 
         bar = tqdm(epochs, desc="training", unit="epoch", leave=True)
         epochs = bar
+
+    def train_step(xb: tg.Tensor, yb: tg.Tensor) -> tuple[tg.Tensor, tg.Tensor]:
+        """One step: forward, loss, backward, update; returns the loss and the hits."""
+        if cfg.noise:
+            xb = xb + tg.randn(*xb.shape) * cfg.noise
+        logits = model(xb)
+        loss = tg.nn.functional.cross_entropy(logits, yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss, (logits.argmax(axis=1) == yb).sum()
+
+    # under tg.jit the first step of each batch size is recorded, the second checked against
+    # eager, and the rest replayed: the same numbers, without the engine's bookkeeping
+    run_step = tg.jit(train_step) if cfg.jit else train_step
     step = 0
     for _ in epochs:
         losses, correct = [], 0
         for xb, yb in loader:
-            # cosine decay: the learning rate glides from base_lr to 0 over the run
+            # cosine decay: the learning rate glides from base_lr to 0 over the run (a jitted
+            # step reads the learning rate from param_groups at every replay)
             optimizer.param_groups[0]["lr"] = (
                 base_lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
             )
             step += 1
-            if cfg.noise:
-                xb = xb + tg.randn(*xb.shape) * cfg.noise
-            logits = model(xb)
-            loss = tg.nn.functional.cross_entropy(logits, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss, hits = run_step(xb, yb)
             losses.append(loss.item())
-            correct += int((logits.argmax(axis=1) == yb).sum().item())
+            correct += int(hits.item())
         history["train_loss"].append(float(np.mean(losses)))
         history["train_acc"].append(correct / len(y_train))
         test_loss, test_acc, _ = evaluate(model, X_test, y_test)
@@ -168,6 +179,8 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
         "normalisation": {"mean": mean.tolist(), "std": std.tolist()},
         "history": history,
     }
+    if cfg.jit:
+        metrics["jit"] = dict(run_step.stats)
     metrics["diverged"] = not all(math.isfinite(v) for v in history["train_loss"])
     # strict JSON has no NaN or Infinity: a diverged run writes null for them
     (out / "metrics.json").write_text(json.dumps(_finite_or_none(metrics), indent=2))

@@ -124,6 +124,7 @@ class Jitted:
                 ) from None
             return _BRANCHED  # nothing was changed yet
         self.stats["replayed"] += 1
+        self.last = program
         return result
 
     def _verify(self, key: tuple, entry: _Entry, args: tuple, kwargs: dict) -> Any:
@@ -182,7 +183,7 @@ class Jitted:
     # -- for learners ---------------------------------------------------------------------
     @property
     def trace(self) -> str:
-        """The recorded program of the latest signature: one line per numpy kernel."""
+        """The program recorded or replayed last: one line per numpy kernel."""
         if self.last is None:
             return "(nothing recorded yet: call the step once)"
         return self.last.describe()

@@ -511,6 +511,10 @@ class Program:
         n_blocks = len(self.blocks)
         reused = len(self.reused)
         opt_params = sum(len(b.params) for _, _, bs in self.opt_steps for b in bs)
+        lines.append(
+            "(in0, in1: the step's inputs; b0, b1: planned buffers, reused once free; x' : a "
+            "view of x, such as W.T or a slice; c, ext: constants and other tensors read)"
+        )
         lines.append("")
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
         lines.append(f"{len(self.kernels)} kernels ({counts}).")
