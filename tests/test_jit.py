@@ -499,3 +499,15 @@ def test_replay_runs_no_engine_code(monkeypatch):
     loss = run(*_batch(5))
     assert np.isfinite(loss.item())
     assert run.stats["replayed"] == 1
+
+
+def test_the_readme_example_runs_as_shown(capsys):
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "README.md").read_text()
+    section = text[text.index("## Replaying a step") :]
+    code = section.split("```python")[1].split("```")[0]
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.startswith("{'recorded': 1, 'checked': 1, 'replayed': 3, 'eager': 0}")
+    assert "SGD.update" in out
