@@ -511,3 +511,73 @@ def test_the_readme_example_runs_as_shown(capsys):
     out = capsys.readouterr().out
     assert out.startswith("{'recorded': 1, 'checked': 1, 'replayed': 3, 'eager': 0}")
     assert "SGD.update" in out
+
+
+# -- other kinds of step -----------------------------------------------------------------------
+
+
+def test_an_evaluation_step_without_gradients():
+    model, _, _ = _simple_step()
+
+    @tg.jit
+    @tg.no_grad()
+    def predict(x):
+        return model(x).argmax(axis=1), model(x).softmax().max()
+
+    for i in range(5):
+        x, _ = _batch(i)
+        pred, top = predict(x)
+        with tg.no_grad():
+            logits = model(x)
+        assert np.array_equal(pred.data, logits.argmax(axis=1).data)
+        assert top.item() == logits.softmax().max().item()
+    assert predict.stats["replayed"] == 3
+
+
+def test_a_gradient_only_step_leaves_the_gradients_in_grad():
+    grads = []
+    for jit in (False, True):
+        model, _, _ = _simple_step()
+
+        def grad_step(x, y, model=model):
+            model.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            return loss
+
+        run = tg.jit(grad_step) if jit else grad_step
+        for i in range(4):
+            run(*_batch(i))
+        grads.append([p.grad.data.copy() for p in model.parameters()])
+    assert all(np.array_equal(a, b) for a, b in zip(*grads))
+
+
+def test_a_jitted_step_inside_another_is_part_of_it():
+    model, opt, _ = _simple_step()
+
+    @tg.jit
+    def forward(x, y):
+        return F.cross_entropy(model(x), y)
+
+    @tg.jit
+    def step(x, y):
+        opt.zero_grad()
+        loss = forward(x, y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for i in range(4):
+        step(*_batch(i))
+    assert step.stats["replayed"] == 2
+    # inside step's recording it was part of step; it never replayed on its own (a replay's
+    # outputs have no graph, and step differentiates them)
+    assert forward.stats["replayed"] == 0
+
+
+def test_check_false_replays_from_the_second_call():
+    _, _, step = _simple_step()
+    run = tg.jit(step, check=False)
+    for i in range(3):
+        run(*_batch(i))
+    assert run.stats == {"recorded": 1, "checked": 0, "replayed": 2, "eager": 0}

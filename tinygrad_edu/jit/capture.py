@@ -156,10 +156,11 @@ def record_call(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, Recording]:
     def as_input(key: Any, x: Any) -> Any:
         if not isinstance(x, Tensor):
             return x
-        owned = np.ndarray.__new__(Traced, x.shape, x.dtype)
-        np.copyto(owned.view(np.ndarray), x.data)
-        root = Root(owned, "input", len(rec.roots))
-        rec.roots[id(owned)] = root
+        plain = np.empty_like(x.data, order="K")  # laid out as the caller's array
+        np.copyto(plain, x.data)
+        root = Root(plain, "input", len(rec.roots))
+        rec.roots[id(plain)] = root
+        owned = plain.view(Traced)
         recording.inputs.append((key, root))
         t = Tensor._make(owned)
         t.name = x.name

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import creation, mode
+from tinygrad_edu.jit import record
 from tinygrad_edu.jit.capture import record_call
 from tinygrad_edu.jit.program import GuardFailed, Program
 from tinygrad_edu.jit.record import JitError
@@ -76,6 +77,8 @@ class Jitted:
         return self if obj is None else functools.partial(self, obj)  # a jitted method
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if record._active is not None:  # inside another step being recorded: part of it
+            return self.fn(*args, **kwargs)
         if mode.anomaly_enabled:  # anomaly mode checks every op: only eager can
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
@@ -113,9 +116,12 @@ class Jitted:
         """The replay's result, or _BRANCHED if a value the step read in Python differs (the
         step takes another branch: another recorded program, or a new one, is tried)."""
         program = entry.program
+        random_state = creation.generator().bit_generator.state if program.draws else None
         try:
             result = program.run(args, kwargs)
         except GuardFailed as failed:
+            if random_state is not None:  # the draws so far are undone: eager redraws them
+                creation.generator().bit_generator.state = random_state
             if failed.position > program.first_mutation:
                 raise RuntimeError(
                     "tg.jit: a value the step read in Python changed after the replay had "
@@ -245,7 +251,7 @@ def _part(x: Any, where: Any) -> Any:
                 f"tg.jit: argument {where!r} requires grad; a jitted step takes data (the "
                 "batch) as arguments, and finds the parameters through the model it calls"
             )
-        return (data.shape, data.dtype)
+        return (data.shape, data.dtype, data.flags.c_contiguous)
     if isinstance(x, np.ndarray):
         raise TypeError(
             f"tg.jit: argument {where!r} is a numpy array; pass a tg.Tensor (tg.Tensor(a))"

@@ -167,6 +167,7 @@ class Program:
         for _, _, buckets in self.opt_steps:
             for b in buckets:
                 b.old = []  # relocated: the old arrays need not be kept
+        rec.swapped, rec.escapes = [], {}  # the recorded step's tensors can go
 
     # -- names for the trace ---------------------------------------------------------------
     def _names(self, recording: Recording) -> None:
@@ -363,6 +364,9 @@ class Program:
             ):
                 self.first_mutation = min(self.first_mutation, i)
         self.calls = calls
+        guards = [i for i, k in enumerate(self.kernels) if k.kind == "guard"]
+        # random draws before a guard: a replay that stops there must give the draws back
+        self.draws = bool(guards) and any(k.kind == "random" for k in self.kernels[: max(guards)])
         self.inputs = [(key, root.array.view(np.ndarray)) for key, root in self.recording.inputs]
         self.final_grads = [
             (p, None if v is None else Tensor._make(self.bind(v)))
@@ -451,8 +455,8 @@ class Program:
         for opt, groups, n, lists, buckets in self.opt_guard:
             if opt.param_groups is not groups or len(groups) != n:
                 return f"{type(opt).__name__}'s parameter groups changed"
-            for g, params, m in lists:
-                if g["params"] is not params or len(params) != m:
+            for (g, params, m), now in zip(lists, groups):
+                if now is not g or g["params"] is not params or len(params) != m:
                     return f"{type(opt).__name__}'s parameters changed"
             for bk in buckets:
                 if opt.state is not bk.state_dict_obj:

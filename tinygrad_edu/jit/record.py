@@ -27,6 +27,7 @@ by `program.OptimizerKernel` over flat buffers.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -141,6 +142,7 @@ class Recorder:
         self.kernels: list[Kernel] = []
         self.label = "forward"
         self.paused = 0
+        self.thread = threading.get_ident()  # other threads run plainly meanwhile
         self.escapes: dict[int, tuple] = {}  # id(value read) -> (value, View, its guard, how)
         self.python_reads: list[str] = []  # values Python read that a replay cannot give it
         self.prev_grads: set[int] = set()  # ids of roots holding a .grad from before the step
@@ -211,9 +213,11 @@ class Recorder:
 
 
 def active() -> Recorder | None:
-    """The recorder that is taking notes now (None when not recording or paused)."""
+    """The recorder taking notes now, in this thread (None when not recording or paused)."""
     rec = _active
-    return rec if rec is not None and not rec.paused else None
+    if rec is None or rec.paused or rec.thread != threading.get_ident():
+        return None
+    return rec
 
 
 def _plain(x: Any) -> Any:
@@ -273,9 +277,8 @@ class Traced(np.ndarray):
             rec.record("func", func, opargs, opkw, (rec.view(kwargs["out"]),), extra="out")
             return kwargs["out"]
         if isinstance(result, np.ndarray) and _owner(result) is not result:
-            root = rec.roots.get(id(_owner(result)))
-            if root is not None:  # a view of memory we know (broadcast_to, reshape ...)
-                return result.view(Traced)
+            rec.root_of(result)  # a view (broadcast_to, reshape ...): no kernel to replay
+            return result.view(Traced)
         if isinstance(result, (np.ndarray, np.generic)):
             made = rec.new_temp(result)
             rec.record("func", func, opargs, opkw, (rec.view(made),))
