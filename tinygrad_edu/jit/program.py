@@ -25,7 +25,7 @@ import numpy as np
 
 from tinygrad_edu import creation
 from tinygrad_edu.jit.capture import OptimizerEvent, Recording
-from tinygrad_edu.jit.record import JitError, Kernel, Root, View
+from tinygrad_edu.jit.record import JitError, Kernel, View, _collect
 from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
 from tinygrad_edu.tensor import Tensor, bump_versions, get_default_dtype
@@ -559,12 +559,10 @@ class Program:
 
     def _kernel_io(self, k: Kernel) -> str:
         if k.kind == "optimizer":
-            parts = [f"{b.P.size} params" for _, _, bs in self.opt_steps for b in bs
-                     if _ is not None]  # fmt: skip
+            buckets = next(bs for kk, _, bs in self.opt_steps if kk is k)
+            parts = [f"{b.P.size} {b.P.dtype} values" for b in buckets]
             return f"flat params <- flat grads ({', '.join(parts)})"
         reads: list[View] = []
-        from tinygrad_edu.jit.record import _collect
-
         _collect(k.args, reads)
         _collect(k.kwargs, reads)
         outs = [self._io_name(v, True) for v in k.outs]
@@ -709,6 +707,3 @@ def _optimizer_step(event: OptimizerEvent, buckets: list) -> None:
             UserWarning,
             stacklevel=3,
         )
-
-
-__all__ = ["GuardFailed", "Program", "Root"]
