@@ -1,14 +1,19 @@
-"""Memory: the peak of one training step (numpy vs tinygrad_edu), and RSS over 10,000 steps.
+"""Memory: the peak of one training step (numpy, tinygrad_edu eager and under tg.jit), and RSS
+over 10,000 steps.
 
-Peak of one step: for each config, numpy and tinygrad_edu engines (_mlp.py) are built from the
-same weights and warmed up; then, each engine on its own, tracemalloc is started, one step
+SPEC: a replayed tg.jit step allocates nothing beyond what numpy itself allocates, so at S its
+peak must not exceed the hand-written numpy step's ('jit <= numpy'); and memory stays flat over
+10,000 steps, eager and jitted alike.
+
+Peak of one step: for each config, the numpy, tinygrad_edu and jit engines (_mlp.py) are built
+from the same weights and warmed up; then, each engine on its own, tracemalloc is started, one step
 runs, and the peak of memory allocated during the step (numpy's array buffers and Python
 objects alike) is read, minus what was traced when the step began; tracing starts one step
 earlier, so the previous step's leftovers (tinygrad_edu's .grad arrays) are traced and their
 release counts. `net` is the change over the step (0 in a steady state). Median of 3 steps.
 
 Memory after 10,000 steps (SPEC: memory stays flat): the S config trains for 10,000 steps
-after 100 warm-up steps, first with tinygrad_edu and then, for reference, with numpy; RSS is
+after 100 warm-up steps, with tg.jit, with tinygrad_edu and then, for reference, numpy; RSS is
 read from /proc/self/statm before, every 1,000 steps and after. Growth beyond FLAT_MIB over the
 10,000 steps is reported as not flat.
 
@@ -69,7 +74,7 @@ def traced_step(engine: Any) -> tuple[int, int]:
 
 
 def step_peaks(config: Config) -> dict:
-    engines = make_engines(config)  # numpy and tinygrad_edu
+    engines = make_engines(config)  # numpy, tinygrad_edu, tinygrad_edu jit
     check_agreement(engines)
     for e in engines:
         for _ in range(10):
@@ -89,6 +94,11 @@ def step_peaks(config: Config) -> dict:
             "runs": runs,
         }
     out["tg_over_numpy"] = out["tinygrad_edu"]["peak_bytes"] / out["numpy"]["peak_bytes"]
+    jit = out["tinygrad_edu jit"]["peak_bytes"]
+    out["jit_over_numpy"] = jit / out["numpy"]["peak_bytes"]
+    out["jit_within_numpy"] = jit <= out["numpy"]["peak_bytes"]  # SPEC's bar (read at S)
+    if engines[2]._step.stats["replayed"] < PEAK_REPEATS:
+        raise EnginesDisagree(f"tg.jit did not replay the traced steps: {engines[2]._step.stats}")
     return out
 
 
@@ -136,17 +146,19 @@ def print_peaks(rows: list[dict]) -> None:
     print("Peak memory of one training step (tracemalloc; KiB above the step's start)")
     header = (
         f"{'cfg':<3} {'sizes (batch)':<24} {'params':>8} {'numpy peak':>11} "
-        f"{'tinygrad peak':>14} {'tg/numpy':>9} {'numpy net':>10} {'tinygrad net':>13}"
+        f"{'eager peak':>11} {'jit peak':>9} {'eager/numpy':>12} {'jit/numpy':>10} "
+        f"{'numpy net':>10} {'eager net':>10} {'jit net':>8}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         label = "-".join(map(str, r["sizes"])) + f" ({r['batch']})"
-        n, t = r["numpy"], r["tinygrad_edu"]
+        n, t, j = r["numpy"], r["tinygrad_edu"], r["tinygrad_edu jit"]
         print(
             f"{r['config']:<3} {label:<24} {kib(r['parameter_bytes']):>8} "
-            f"{kib(n['peak_bytes']):>11} {kib(t['peak_bytes']):>14} {r['tg_over_numpy']:>9.2f} "
-            f"{kib(n['net_bytes']):>10} {kib(t['net_bytes']):>13}"
+            f"{kib(n['peak_bytes']):>11} {kib(t['peak_bytes']):>11} {kib(j['peak_bytes']):>9} "
+            f"{r['tg_over_numpy']:>12.2f} {r['jit_over_numpy']:>10.2f} "
+            f"{kib(n['net_bytes']):>10} {kib(t['net_bytes']):>10} {kib(j['net_bytes']):>8}"
         )
 
 
@@ -157,14 +169,14 @@ def print_long(runs: list[dict], config: Config) -> None:
         f"{config.label}, batch {config.batch}; RSS from /proc/self/statm)"
     )
     header = (
-        f"{'engine':<13} {'before MiB':>11} {'after MiB':>10} {'growth MiB':>11} "
+        f"{'engine':<16} {'before MiB':>11} {'after MiB':>10} {'growth MiB':>11} "
         f"{'after gc MiB':>13} {'steps/s':>8}  {'flat (<= ' + str(FLAT_MIB) + ' MiB)'}"
     )
     print(header)
     print("-" * len(header))
     for r in runs:
         print(
-            f"{r['engine']:<13} {r['rss_before_mib']:>11.1f} {r['rss_after_mib']:>10.1f} "
+            f"{r['engine']:<16} {r['rss_before_mib']:>11.1f} {r['rss_after_mib']:>10.1f} "
             f"{r['growth_mib']:>+11.2f} {r['rss_after_gc_mib']:>13.1f} "
             f"{r['steps'] / r['seconds']:>8.0f}  {'yes' if r['flat'] else 'NO'}"
         )
@@ -205,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     config = CONFIGS["S"]
     try:
         # the long runs first, in a process that has not yet held the big L arrays
-        print(f"training {config.name} for {args.steps:,} steps, twice ...", flush=True)
+        print(f"training {config.name} for {args.steps:,} steps, three times ...", flush=True)
         long = [long_run(e, args.steps) for e in reversed(make_engines(config))]
         print("tracing one step of " + ", ".join(args.configs) + " ...", flush=True)
         peaks = [step_peaks(CONFIGS[name]) for name in args.configs]

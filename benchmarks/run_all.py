@@ -4,8 +4,9 @@ Runs, each in a fresh Python process so that none disturbs another (a process th
 million-node chain or imported PyTorch is not the one that times a training step or reads
 RSS):
 
-    train_step.py    the training step, numpy vs tinygrad_edu vs PyTorch (configs S, M, L)
-    memory.py        peak memory of one step (numpy vs tinygrad_edu); RSS over 10,000 steps
+    train_step.py    the training step, numpy vs tinygrad_edu (eager and tg.jit) vs PyTorch
+                     (configs S, M, L)
+    memory.py        peak memory of one step (numpy, eager, jit); RSS over 10,000 steps
     import_time.py   `import tinygrad_edu` in fresh interpreters
     chain.py         the 1,000,000-op chain (op_overhead.py's code)
 
@@ -96,6 +97,16 @@ def bar_rows(parts: dict) -> list[tuple[str, str, str, str]]:
                 verdict(c["pass_numpy"], r["noisy"]),
             )
         )
+        if "jit_over_numpy" in c:
+            r = c["jit_over_numpy"]
+            rows.append(
+                (
+                    f"{c['config']}: tg.jit replay / numpy, per step",
+                    f"{r['median']:.3f} ({r['min']:.2f}-{r['max']:.2f})",
+                    f"<= {c['bar_jit']:.2f}",
+                    verdict(c["pass_jit"], r["noisy"]),
+                )
+            )
         if c.get("bar_torch") is not None and "tg_over_torch" in c:
             r = c["tg_over_torch"]
             rows.append(
@@ -120,11 +131,22 @@ def bar_rows(parts: dict) -> list[tuple[str, str, str, str]]:
         )
     memory = parts.get("memory", {}).get("result")
     if memory:
-        for run in memory["long_run"]:
-            if run["engine"] == "tinygrad_edu":
+        for peak in memory["step_peaks"]:
+            if peak["config"] == "S" and "jit_over_numpy" in peak:
                 rows.append(
                     (
-                        f"{run['steps']:,} S steps: RSS growth",
+                        "S: jit replay peak memory / numpy's",
+                        f"{peak['jit_over_numpy']:.2f}",
+                        "<= 1.00",
+                        verdict(peak["jit_within_numpy"]),
+                    )
+                )
+        for run in memory["long_run"]:
+            if run["engine"] in ("tinygrad_edu", "tinygrad_edu jit"):
+                what = "eager" if run["engine"] == "tinygrad_edu" else "jit"
+                rows.append(
+                    (
+                        f"{run['steps']:,} S steps ({what}): RSS growth",
                         f"{run['growth_mib']:+.2f} MiB",
                         f"flat (<= {memory['flat_threshold_mib']} MiB)",
                         verdict(run["flat"]),

@@ -1,9 +1,13 @@
-"""Training-step speed: tinygrad_edu against hand-written numpy and PyTorch (SPEC's speed bars).
+"""Training-step speed: tinygrad_edu, eager and under tg.jit, against hand-written numpy and
+PyTorch (SPEC's speed bars).
 
 One step = forward, cross-entropy (mean), backward, SGD with momentum 0.9, float32, the loss
 read with .item(); configs S (batch 64, 64-128-64-10), M (256, 64-256-256-10) and L (512,
 784-1024-1024-10). The engines are in _mlp.py; all start from the same weights and batch, and
-their losses over the first 3 steps must agree (rtol 1e-5) before anything is timed.
+their losses over the first 3 steps must agree (rtol 1e-5) before anything is timed. The jit
+engine is the eager engine's user code with the step under tg.jit: its first call records and
+its second is checked against eager, both during the warm-up, so every timed call is a replay
+(checked after timing: the script stops if one was not).
 
 Method: each engine is warmed up, then its loop length k is chosen so one timed loop of k steps
 takes about 50 ms (at least 3 steps). Every round runs every engine's loop once, always in the
@@ -102,6 +106,10 @@ def run_config(config: Config, rounds: int, torch: Any) -> dict:
 
     by_name = {t.name: t for t in timed}
     tg, numpy = by_name["tinygrad_edu"], by_name["numpy"]
+    jit = by_name["tinygrad_edu jit"]
+    stats = jit.engine._step.stats
+    if stats["eager"] or stats["recorded"] != 1 or stats["checked"] != 1:
+        raise EnginesDisagree(f"tg.jit did not replay every timed step: {stats}")
     result: dict[str, Any] = {
         "config": config.name,
         "batch": config.batch,
@@ -120,10 +128,17 @@ def run_config(config: Config, rounds: int, torch: Any) -> dict:
         "bar_numpy": config.bar_numpy,
     }
     result["pass_numpy"] = result["tg_over_numpy"]["median"] <= config.bar_numpy
+    result["jit_over_numpy"] = ratio_stats(jit.per_step, numpy.per_step)
+    result["jit_over_tg"] = ratio_stats(jit.per_step, tg.per_step)
+    result["bar_jit"] = config.bar_jit
+    result["pass_jit"] = result["jit_over_numpy"]["median"] <= config.bar_jit
+    result["jit_stats"] = dict(stats)
+    result["jit_kernels"] = len(jit.engine._step.last)
     if "torch" in by_name:
         pt = by_name["torch"]
         result["tg_over_torch"] = ratio_stats(tg.per_step, pt.per_step)
         result["torch_over_numpy"] = ratio_stats(pt.per_step, numpy.per_step)
+        result["jit_over_torch"] = ratio_stats(jit.per_step, pt.per_step)
         result["bar_torch"] = config.bar_torch
         if config.bar_torch is not None:
             result["pass_torch"] = result["tg_over_torch"]["median"] <= config.bar_torch
@@ -148,23 +163,32 @@ def print_table(results: list[dict]) -> None:
     print()
     print("Training step (forward, cross-entropy, backward, SGD momentum 0.9; float32)")
     header = (
-        f"{'cfg':<3} {'sizes (batch)':<24} {'numpy':>8} {'tinygrad':>9} {'torch':>8}  "
-        f"{'tg/numpy (min-max)':<20}{'SPEC bar':<11}  {'tg/torch (min-max)':<20}{'SPEC bar':<11}"
+        f"{'cfg':<3} {'sizes (batch)':<24} {'numpy':>7} {'eager':>7} {'jit':>7} {'torch':>7}  "
+        f"{'eager/numpy (min-max)':<22}{'SPEC bar':<8}  {'jit/numpy (min-max)':<22}"
+        f"{'SPEC bar':<8}  {'eager/torch (min-max)':<22}{'SPEC bar':<8}"
     )
-    print(f"{'':<28}{'median us/step':^27}".rstrip())
+    print(f"{'':<28}{'median us/step':^31}".rstrip())
     print(header.rstrip())
     print("-" * len(header))
     for r in results:
         e = r["engines"]
-        torch_us = f"{e['torch']['median_us']:>8.0f}" if "torch" in e else f"{'-':>8}"
+        torch_us = f"{e['torch']['median_us']:>7.0f}" if "torch" in e else f"{'-':>7}"
         label = "-".join(map(str, r["sizes"])) + f" ({r['batch']})"
         line = (
-            f"{r['config']:<3} {label:<24} "
-            f"{e['numpy']['median_us']:>8.0f} {e['tinygrad_edu']['median_us']:>9.0f} "
+            f"{r['config']:<3} {label:<24} {e['numpy']['median_us']:>7.0f} "
+            f"{e['tinygrad_edu']['median_us']:>7.0f} {e['tinygrad_edu jit']['median_us']:>7.0f} "
             f"{torch_us}  {fmt_ratio(r['tg_over_numpy'], r['bar_numpy'], r['pass_numpy'])}  "
+            f"{fmt_ratio(r['jit_over_numpy'], r['bar_jit'], r['pass_jit'])}  "
             f"{fmt_ratio(r.get('tg_over_torch'), r.get('bar_torch'), r.get('pass_torch'))}"
         )
         print(line.rstrip())
+    context = ", ".join(
+        f"{r['config']} {r['jit_over_tg']['median']:.2f}"
+        + (f" (jit/torch {r['jit_over_torch']['median']:.2f})" if "jit_over_torch" in r else "")
+        for r in results
+    )
+    print(f"(jit/eager: {context}; eager = tinygrad_edu as users write it, jit = the same step")
+    print(" under tg.jit, every timed call a replay)")
     if any("torch_over_numpy" in r for r in results):
         context = ", ".join(
             f"{r['config']} {r['torch_over_numpy']['median']:.2f}"

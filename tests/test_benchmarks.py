@@ -18,6 +18,7 @@ from _mlp import (  # noqa: E402
     Config,
     EnginesDisagree,
     NumpyMLP,
+    TinygradJitMLP,
     TinygradMLP,
     check_agreement,
     make_problem,
@@ -42,3 +43,15 @@ def test_check_agreement_catches_a_different_computation():
     engines = [NumpyMLP(problem), TinygradMLP(other, TINY.sizes)]
     with pytest.raises(EnginesDisagree):
         check_agreement(engines, steps=2)
+
+
+@pytest.mark.parametrize("config", [TINY, CONFIGS["S"]], ids=["tiny", "S"])
+def test_the_jit_engine_is_the_eager_engine_bit_for_bit_and_replays(config):
+    problem = make_problem(config)
+    eager, jit = TinygradMLP(problem, config.sizes), TinygradJitMLP(problem, config.sizes)
+    eager_losses = [eager.step() for _ in range(8)]
+    jit_losses = [jit.step() for _ in range(8)]
+    assert jit_losses == eager_losses
+    assert jit._step.stats == {"recorded": 1, "checked": 1, "replayed": 6, "eager": 0}
+    for (_, a), (_, b) in zip(eager.model.named_parameters(), jit.model.named_parameters()):
+        assert np.array_equal(a.data, b.data)
