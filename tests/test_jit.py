@@ -285,6 +285,16 @@ def test_replaced_layer_records_anew():
     assert run.stats["recorded"] == 2
 
 
+def test_freezing_a_parameter_records_anew():
+    def freeze(model, opt):
+        model[0].weight.requires_grad_(False)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # SGD: "got no gradient"
+        run = _twin_runs(freeze)
+    assert run.stats["recorded"] == 2
+
+
 def test_optimizer_load_state_dict_records_anew():
     def reload(model, opt):
         opt.load_state_dict(opt.state_dict())

@@ -119,7 +119,7 @@ def _adopt(event: OptimizerEvent) -> list[Bucket]:
         for dtype, params in by_dtype.items():
             key = (id(group), dtype)
             b = known.get(key)
-            if b is not None and b.group is group and b.params == params and b.params_valid():
+            if b is not None and b.group is group and _same(b.params, params) and b.params_valid():
                 if not b.state_valid(opt):
                     b.flatten_state(opt)
             else:
@@ -273,13 +273,11 @@ class Program:
         self.planned_bytes = self.temp_bytes = 0
         for r in order:
             root = roots[r]
-            if root.kind in ("input", "external", "const") or (
-                root.kind == "param" and id(root.array) not in self._relocate
-            ):
-                self.storage[r] = None  # lives where it is
+            if root.kind in ("param", "external") and id(root.array) in self._relocate:
+                self.storage[r] = "relocate"  # (some of) its tensors moved into flat buffers
                 continue
-            if root.kind == "param":
-                self.storage[r] = "relocate"
+            if root.kind in ("input", "external", "const", "param"):
+                self.storage[r] = None  # lives where it is
                 continue
             if r in pinned:
                 self.storage[r] = pinned[r].view(np.uint8).reshape(-1)
@@ -344,7 +342,7 @@ class Program:
                         where, offset = raw, new + offset - start
                         break
                 else:
-                    raise JitError("tg.jit: a parameter view spans two parameters")
+                    return v.array  # this tensor did not move (a frozen parameter, say)
             return np.ndarray(v.shape, v.dtype, buffer=where, offset=offset, strides=v.strides)
         if isinstance(v, tuple):
             return tuple(self.bind(x) for x in v)
@@ -376,11 +374,11 @@ class Program:
         # drop the recorded arrays of everything that now lives elsewhere
         for k in self.kernels:
             for v in k.views():
-                if self.storage.get(v.root.index) is not None:
+                if isinstance(self.storage.get(v.root.index), np.ndarray):
                     v.array = None
         self.roots = list(rec.roots.values())
         for r in self.roots:
-            if self.storage.get(r.index) is not None:
+            if isinstance(self.storage.get(r.index), np.ndarray):
                 r.array = _Shape(r.array)  # its memory is elsewhere now
 
     def _callable(self, i: int, k: Kernel) -> Any:
@@ -431,7 +429,7 @@ class Program:
             data[id(t)] = moved.get(id(t), (t, d))
         for key, pair in moved.items():
             data.setdefault(key, pair)
-        self.data_guard = list(data.values())
+        self.data_guard = [(t, d, t.requires_grad) for t, d in data.values()]
         self.opt_guard = []
         for _, event, buckets in self.opt_steps:
             opt = event.optimizer
@@ -449,9 +447,11 @@ class Program:
         for m, flag in self.training:
             if m.training is not flag:
                 return f"{type(m).__name__} was switched to {'train' if m.training else 'eval'}()"
-        for t, d in self.data_guard:
+        for t, d, needs_grad in self.data_guard:
             if t.data is not d:
                 return f"the .data of a tensor of shape {t.shape} was replaced"
+            if t.requires_grad is not needs_grad:
+                return f"requires_grad of a tensor of shape {t.shape} changed"
         for opt, groups, n, lists, buckets in self.opt_guard:
             if opt.param_groups is not groups or len(groups) != n:
                 return f"{type(opt).__name__}'s parameter groups changed"
