@@ -10,10 +10,12 @@ its second is checked against eager, both during the warm-up, so every timed cal
 (checked after timing: the script stops if one was not).
 
 Method: each engine is warmed up, then its loop length k is chosen so one timed loop of k steps
-takes about 50 ms (at least 3 steps). Every round runs every engine's loop once, always in the
-same order, with one untimed step before each loop and, where the library changes (numpy's
-BLAS <-> PyTorch's), a pause first, so that the idle BLAS/OpenMP threads of the one just used,
-which spin for a while after their last job, have gone to sleep. We report
+takes about 50 ms (at least 3 steps). Every round runs every engine's loop once, in the order
+numpy, tinygrad_edu, jit, PyTorch and in the reverse order every other round (an engine's time
+depends a little on what ran just before it), with one untimed step before each loop and,
+where the library changes (numpy's BLAS <-> PyTorch's), a pause first, so that the idle
+BLAS/OpenMP threads of the one just used, which spin for a while after their last job, have
+gone to sleep. We report
 per engine the median over rounds of the time per step, and the median (min-max) over rounds
 of that round's ratios tinygrad_edu / numpy and tinygrad_edu / PyTorch, against SPEC's bars.
 
@@ -97,8 +99,8 @@ def run_config(config: Config, rounds: int, torch: Any) -> dict:
     for t in timed:
         t.warm_up_and_calibrate()
     library = None
-    for _ in range(rounds):
-        for t in timed:  # same order every round
+    for r in range(rounds):
+        for t in timed if r % 2 == 0 else timed[::-1]:  # forwards, then backwards
             # pause where the library changes (numpy's BLAS <-> torch's): the threads of the
             # one just used spin for a while and would slow the other down
             t.measure(pause=t.engine.library != library)
@@ -204,7 +206,8 @@ def print_method(machine: dict, rounds: int, load: dict) -> None:
         f"numpy weights and batch; the losses of the first {AGREE_STEPS} steps agree to rtol "
         f"{AGREE_RTOL:g} before timing. After a warm-up, each engine's loop is sized to "
         f"~{TARGET_S * 1e3:.0f} ms (at least {MIN_STEPS} steps); each of {rounds} rounds runs "
-        "every engine's loop once in the same order, after one untimed step and, where the "
+        "every engine's loop once, in order and in reverse order every other round, after one "
+        "untimed step and, where the "
         f"library changes (numpy <-> PyTorch), a {PAUSE_S:g} s pause so that the other "
         "library's spinning BLAS/OpenMP threads are asleep; gc on, "
         "loss read with .item() every step, thread settings untouched. Times are medians over "
@@ -274,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
                 "min_steps_per_loop": MIN_STEPS,
                 "pause_s_where_library_changes": PAUSE_S,
                 "untimed_steps_before_loop": 1,
-                "order": "every engine once per round, same order (numpy, tinygrad_edu, torch)",
+                "order": "every engine once per round: numpy, tinygrad_edu, jit, torch, and "
+                "reversed every other round",
                 "statistic": "median over rounds; ratios are medians of per-round ratios",
                 "lr": LR,
                 "momentum": MOMENTUM,

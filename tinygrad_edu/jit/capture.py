@@ -18,8 +18,8 @@ import numpy as np
 
 from tinygrad_edu import creation, mode
 from tinygrad_edu.function import Function
-from tinygrad_edu.jit import record
-from tinygrad_edu.jit.record import JitError, Recorder, RecordingGenerator, Root, Traced, View
+from tinygrad_edu.jit import JitError, record
+from tinygrad_edu.jit.record import Recorder, RecordingGenerator, Root, Traced, View
 from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
 from tinygrad_edu.optim.optimizer import Optimizer

@@ -35,10 +35,6 @@ import numpy as np
 _active: Recorder | None = None  # the recorder in charge, while a step is being recorded
 
 
-class JitError(RuntimeError):
-    """tg.jit cannot record or replay this step (the message says why and what to do)."""
-
-
 # -- the operand of a kernel: a place in a root's memory --------------------------------------
 
 

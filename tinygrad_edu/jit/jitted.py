@@ -1,4 +1,5 @@
-"""`tg.jit`: record one whole training step, then replay the recorded numpy work.
+"""`Jitted`: what `tg.jit(fn)` returns. It records one whole training step, then replays the
+recorded numpy work.
 
     @tg.jit
     def step(x, y):
@@ -33,17 +34,12 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import creation, mode
-from tinygrad_edu.jit import record
+from tinygrad_edu.jit import JitError, JitWarning, record
 from tinygrad_edu.jit.capture import record_call
 from tinygrad_edu.jit.program import GuardFailed, Program
-from tinygrad_edu.jit.record import JitError
 from tinygrad_edu.tensor import Tensor
 
 _BRANCHED = object()  # a replay stopped at a guard before changing anything
-
-
-class JitWarning(UserWarning):
-    """tg.jit fell back to running a step eagerly (the message says why)."""
 
 
 class _Entry:
@@ -202,38 +198,6 @@ class Jitted:
 
     def __str__(self) -> str:
         return repr(self) + "\n" + self.trace
-
-
-def jit(fn: Any = None, *, max_traces: int = 8, check: bool = True) -> Any:
-    """Record one call of a whole training step and replay its numpy work on later calls.
-
-    `fn` takes Tensors (the batch) and other hashable arguments and does a whole step:
-    forward, loss, backward(), optimizer.step(), zero_grad(); it returns Tensors, numbers read
-    with .item(), or tuples/lists/dicts of them. The first call with a new signature (tensor
-    shapes and dtypes, other arguments' values) runs eagerly and is recorded; the second is
-    replayed *and* run eagerly, and the two must agree bit for bit (`check=False` skips this);
-    later calls replay: the new inputs are copied into the recorded buffers and only the
-    recorded numpy kernels run. What it returns are new Tensors without a graph.
-
-    Replays are guarded: grad mode, the default dtype, train()/eval() of the modules, the
-    parameters (and their .data), the optimizer's parameter groups and state, and every bool
-    or int the step read from a tensor (an `if` on a value) are checked, and a change records
-    anew or runs eagerly. Learning rates and other hyper-parameters are read at every replay.
-    Anomaly mode runs the step eagerly. Hooks, create_graph, in-place changes other than the
-    optimizer's, and floats read with .item() but not returned raise a JitError.
-
-    >>> @tg.jit
-    ... def step(x, y):
-    ...     opt.zero_grad()
-    ...     loss = tg.nn.functional.cross_entropy(model(x), y)
-    ...     loss.backward()
-    ...     opt.step()
-    ...     return loss
-    >>> print(step.trace)       # after a call: the recorded kernels
-    """
-    if fn is None:
-        return lambda f: Jitted(f, max_traces=max_traces, check=check)
-    return Jitted(fn, max_traces=max_traces, check=check)
 
 
 def _signature(args: tuple, kwargs: dict) -> tuple:
