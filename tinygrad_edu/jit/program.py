@@ -31,6 +31,9 @@ from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
 from tinygrad_edu.tensor import Tensor, bump_versions, get_default_dtype
 
+# ufuncs whose outputs numpy 2 no longer wants by position (a DeprecationWarning)
+_NO_POSITIONAL = {np.maximum, np.minimum}
+
 
 class GuardFailed(Exception):
     """A value read in Python during recording is different now: the step would branch."""
@@ -389,6 +392,9 @@ class Program:
             if k.extra == "at":
                 return partial(k.fn, *args, **kw)
             outs = tuple(b(v) for v in k.outs)
+            ufunc = k.fn.__self__
+            if k.extra == "__call__" and len(args) == ufunc.nin and ufunc not in _NO_POSITIONAL:
+                return partial(k.fn, *args, *outs, **kw)  # outputs by position: 0.3 us less
             return partial(k.fn, *args, out=outs[0] if len(outs) == 1 else outs, **kw)
         if k.kind == "func":
             args, kw = b(k.args), b(k.kwargs)
@@ -423,7 +429,11 @@ class Program:
         if k.kind == "optimizer":
             buckets = next(bs for kk, _, bs in self.opt_steps if kk is k)
             grads = {id(b_): G for b_, G in self.grad_buffers}
-            return partial(_optimizer_step, k.extra, [(bk, grads[id(bk)]) for bk in buckets])
+            event = k.extra
+            params = [p for bk in buckets for p in bk.params]
+            missing = sum(1 for _, items in event.groups for _, v in items if v is None)
+            pairs = [(bk, grads[id(bk)]) for bk in buckets]
+            return partial(_optimizer_step, event.optimizer, pairs, params, missing * bool(params))
         raise JitError(f"tg.jit: unknown kernel kind {k.kind!r}")  # pragma: no cover
 
     # -- guards ----------------------------------------------------------------------------
@@ -682,15 +692,12 @@ def _guard(position: int, conv: Any, arr: np.ndarray, expected: Any) -> None:
         raise GuardFailed(position, f"{conv.__name__}() of a value read in the step changed")
 
 
-def _optimizer_step(event: OptimizerEvent, buckets: list) -> None:
+def _optimizer_step(opt: Any, buckets: list, params: list, missing: int) -> None:
     """The recorded optimizer's own update rule, once per flat buffer."""
-    opt = event.optimizer
     update = opt.update
-    params = []
     for b, G in buckets:
-        flat = b.flat_state
-        states = b.states
-        for key in b.scalar_keys:
+        flat, states = b.flat_state, b.states
+        for key in b.scalar_keys:  # Adam's step count: the same for the whole group
             value = states[0][key]
             for s in states:
                 if s[key] != value:
@@ -705,10 +712,8 @@ def _optimizer_step(event: OptimizerEvent, buckets: list) -> None:
             value = flat[key]
             for s in states:
                 s[key] = value
-        params += b.params
-    bump_versions(params)
-    missing = sum(1 for _, items in event.groups for _, v in items if v is None)
-    if missing and params:
+    bump_versions(params)  # an in-place change of every parameter, as the eager step counts it
+    if missing:
         warnings.warn(
             f"{type(opt).__name__}.step(): {missing} parameter(s) got no gradient while others "
             "did; were they used in the loss?",
