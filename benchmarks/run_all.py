@@ -87,34 +87,23 @@ def bar_rows(parts: dict) -> list[tuple[str, str, str, str]]:
 
     rows = []
     speed = parts["train_step"].get("result")
+    # (ratio key, bar key, verdict key, what is compared) of the speed bars, in table order
+    speed_bars = [
+        ("tg_over_numpy", "bar_numpy", "pass_numpy", "tinygrad_edu / numpy"),
+        ("jit_over_numpy", "bar_jit", "pass_jit", "tg.jit replay / numpy"),
+        ("tg_over_torch", "bar_torch", "pass_torch", "tinygrad_edu / PyTorch"),
+    ]
     for c in speed["configs"] if speed else []:
-        r = c["tg_over_numpy"]
-        rows.append(
-            (
-                f"{c['config']}: tinygrad_edu / numpy, per step",
-                f"{r['median']:.3f} ({r['min']:.2f}-{r['max']:.2f})",
-                f"<= {c['bar_numpy']:.2f}",
-                verdict(c["pass_numpy"], r["noisy"]),
-            )
-        )
-        if "jit_over_numpy" in c:
-            r = c["jit_over_numpy"]
+        for ratio, bar, ok, what in speed_bars:
+            if c.get(bar) is None or ratio not in c:
+                continue
+            r = c[ratio]
             rows.append(
                 (
-                    f"{c['config']}: tg.jit replay / numpy, per step",
+                    f"{c['config']}: {what}, per step",
                     f"{r['median']:.3f} ({r['min']:.2f}-{r['max']:.2f})",
-                    f"<= {c['bar_jit']:.2f}",
-                    verdict(c["pass_jit"], r["noisy"]),
-                )
-            )
-        if c.get("bar_torch") is not None and "tg_over_torch" in c:
-            r = c["tg_over_torch"]
-            rows.append(
-                (
-                    f"{c['config']}: tinygrad_edu / PyTorch, per step",
-                    f"{r['median']:.3f} ({r['min']:.2f}-{r['max']:.2f})",
-                    f"<= {c['bar_torch']:.2f}",
-                    verdict(c["pass_torch"], r["noisy"]),
+                    f"<= {c[bar]:.2f}",
+                    verdict(c[ok], r["noisy"]),
                 )
             )
     chain = parts.get("chain", {}).get("result", {}).get("chain")
