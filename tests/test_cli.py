@@ -588,3 +588,44 @@ def test_console_script(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     metrics = check_run(proc.returncode, proc.stdout, out, epochs=1)
     assert metrics["config"]["epochs"] == 1
+
+
+# -- issue 22, the command line: every flag combination works or exits 2 with a reason --------
+
+
+def test_momentum_zero_is_plain_sgd(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "plain"
+    code, stdout, err = run_inprocess(
+        ["train", "--epochs", "1", "--momentum", "0", "--no-progress", "--out", str(out)], capsys
+    )
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert read_metrics(out)["config"]["momentum"] == 0.0
+    assert "1 epoch," in stdout  # and not "1 epochs"
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["train", "--momentum", "1.5"], ["--momentum", "1.5", "below 1"]),
+        (["train", "--optimizer", "adam", "--momentum", "0"], ["--momentum", "sgd"]),
+        (["train", "--epochs", "abc"], ["--epochs", "abc", "positive integer"]),
+        (["train", "--lr", "fast"], ["--lr", "fast", "positive"]),
+        (["train", "--seed", "x"], ["--seed", "x", "integer"]),
+    ],
+)
+def test_bad_flag_combinations_exit_2_with_a_reason(
+    argv: list[str], words: list[str], capsys: pytest.CaptureFixture
+) -> None:
+    code, _, err = run_inprocess(argv, capsys)
+    assert code == 2
+    assert "Traceback" not in err and "_positive_int" not in err and "_positive_float" not in err
+    for word in words:
+        assert word in err, f"{word!r} not in the error for {argv}:\n{err}"
+
+
+def test_an_unknown_train_flag_prints_trains_usage(capsys: pytest.CaptureFixture) -> None:
+    code, _, err = run_inprocess(["train", "--nonsense"], capsys)
+    assert code == 2
+    assert "usage: tinygrad-edu train" in err
+    assert "--nonsense" in err

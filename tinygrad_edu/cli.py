@@ -10,31 +10,47 @@ from pathlib import Path
 from tinygrad_edu.train import DEFAULT_LR, TrainConfig, format_confusion, train_digits
 
 
+def _number(text: str, kind: type, expected: str) -> float:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "a positive integer")
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "zero or a positive integer")
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or a positive integer, got {text}")
+        raise argparse.ArgumentTypeError(f"expected zero or a positive integer, got {text}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a positive number")
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive, finite number, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text}")
     return value
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "zero or a positive number")
     if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be zero or a positive, finite number, got {text}")
+        raise argparse.ArgumentTypeError(f"expected zero or a positive, finite number, got {text}")
+    return value
+
+
+def _momentum(text: str) -> float:
+    value = _number(text, float, "a number from 0 up to (not including) 1")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number from 0 up to below 1 (0 is plain SGD; 0.9 is usual), got {text}"
+        )
     return value
 
 
@@ -99,9 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--momentum",
-        type=_non_negative_float,
-        default=defaults.momentum,
-        help=f"SGD momentum (default: {defaults.momentum})",
+        type=_momentum,
+        default=None,
+        help=f"SGD's Nesterov momentum, 0 to below 1; 0 is plain SGD (default: "
+        f"{defaults.momentum}; --optimizer sgd only)",
     )
     train.add_argument(
         "--weight-decay",
@@ -158,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--seed", type=_non_negative_int, default=0, help="seed of the random inputs (default: 0)"
     )
+    parser.commands = {"train": train, "graph": graph, "gradcheck": check}
     return parser
 
 
@@ -170,7 +188,7 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=args.batch_size,
         seed=args.seed,
-        momentum=args.momentum,
+        momentum=TrainConfig.momentum if args.momentum is None else args.momentum,
         weight_decay=args.weight_decay,
         noise=args.noise,
         out=args.out,
@@ -184,7 +202,8 @@ def run_train(args: argparse.Namespace) -> int:
         return 2
     sizes = "-".join(str(n) for n in [64, *cfg.hidden, 10])
     print(
-        f"MLP {sizes} ({cfg.activation}), {cfg.optimizer}, {cfg.epochs} epochs, "
+        f"MLP {sizes} ({cfg.activation}), {cfg.optimizer}, {cfg.epochs} "
+        f"epoch{'' if cfg.epochs == 1 else 's'}, "
         f"batch {cfg.batch_size}, seed {cfg.seed}" + (", steps under tg.jit" if cfg.jit else "")
     )
     metrics = train_digits(cfg, progress=not args.no_progress)
@@ -277,7 +296,16 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    command = parser.commands[args.command]
+    if unknown:  # the command's own usage, not the top level's
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "train" and args.momentum is not None and args.optimizer != "sgd":
+        command.error(
+            f"argument --momentum: applies to --optimizer sgd only; {args.optimizer} keeps its "
+            "own running averages (its betas)"
+        )
     if args.command == "train":
         return run_train(args)
     if args.command == "graph":

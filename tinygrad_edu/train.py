@@ -36,7 +36,7 @@ class TrainConfig:
     epochs: int = 60
     batch_size: int = 32
     seed: int = 0
-    momentum: float = 0.9  # SGD only (Nesterov)
+    momentum: float = 0.9  # SGD only (Nesterov); 0 is plain SGD
     weight_decay: float = 1e-3
     noise: float = 0.3  # std of the Gaussian noise added to standardised training inputs
     out: str = "runs/digits"
@@ -52,15 +52,21 @@ class TrainConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.lr is not None and self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.noise < 0 or self.weight_decay < 0 or self.momentum < 0:
-            raise ValueError("noise, weight_decay and momentum must not be negative")
+        if self.noise < 0 or self.weight_decay < 0:
+            raise ValueError("noise and weight_decay must not be negative")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be from 0 up to below 1, got {self.momentum}")
 
 
 def make_optimizer(cfg: TrainConfig, params: Any) -> tg.optim.Optimizer:
     lr = cfg.lr if cfg.lr is not None else DEFAULT_LR[cfg.optimizer]
     if cfg.optimizer == "sgd":
         return tg.optim.SGD(
-            params, lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True
+            params,
+            lr,
+            momentum=cfg.momentum,
+            weight_decay=cfg.weight_decay,
+            nesterov=cfg.momentum > 0,  # momentum 0: plain SGD
         )
     if cfg.optimizer == "adam":
         return tg.optim.Adam(params, lr, weight_decay=cfg.weight_decay)
