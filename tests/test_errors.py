@@ -248,3 +248,44 @@ def test_index_out_of_range(index, shape):
 def test_index_with_a_float():
     with pytest.raises(IndexError, match="float"):
         tg.zeros(3)[1.5]
+
+
+# -- issue 22, item 10: a custom Function's wrong backward is named, not a numpy error ----------
+
+
+def _custom(backward):
+    from tinygrad_edu.function import Function
+
+    class Scale(Function):
+        """z = 2 x;   dz/dx = 2"""
+
+        def forward(self, x):
+            return 2 * x
+
+    Scale.backward = lambda self, grad: backward(grad)
+    return Scale
+
+
+def test_custom_backward_with_a_wrong_shape_names_the_function_and_shapes():
+    Scale = _custom(lambda g: g[:2])
+    x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(ValueError) as info:
+        Scale.apply(x).sum().backward()
+    msg = str(info.value)
+    assert "Scale.backward" in msg and "input 0" in msg
+    assert "(2,)" in msg and "(3,)" in msg
+    assert "reshape" not in msg  # not numpy's complaint
+
+
+def test_custom_backward_returning_a_non_array_is_named():
+    Scale = _custom(lambda g: "oops")
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"Scale.backward returned a str for input 0"):
+        Scale.apply(x).sum().backward()
+
+
+def test_custom_backward_returning_too_many_gradients_is_named():
+    Scale = _custom(lambda g: (g, g))
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"Scale.backward returned 2 gradients for 1 input"):
+        Scale.apply(x).sum().backward()
