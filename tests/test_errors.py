@@ -289,3 +289,44 @@ def test_custom_backward_returning_too_many_gradients_is_named():
     x = tg.Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=r"Scale.backward returned 2 gradients for 1 input"):
         Scale.apply(x).sum().backward()
+
+
+# -- issue 22, item 12: messages that say what was given and what to do ------------------------
+
+
+def test_strings_are_not_tensor_data():
+    with pytest.raises(TypeError) as info:
+        tg.Tensor(["a", "b"])
+    msg = str(info.value)
+    assert "strings" in msg and "<U1" not in msg.split("(")[0]
+
+
+def test_an_optimizer_given_a_model_says_to_pass_its_parameters():
+    model = tg.nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"model.parameters\(\)"):
+        tg.optim.SGD(model, lr=0.1)
+
+
+def test_load_state_dict_given_a_path_says_to_load_it_first():
+    model = tg.nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"tg.load"):
+        model.load_state_dict("w.safetensors")
+
+
+def test_load_state_dict_keys_must_be_strings():
+    model = tg.nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"keys .*names such as 'weight'.*got 0 \(int\)"):
+        model.load_state_dict({0: np.zeros((3, 2))})
+
+
+def test_batched_matmul_mismatch_has_no_numpy_internals():
+    with pytest.raises(ValueError) as info:
+        tg.randn(2, 3, 4) @ tg.randn(5, 4, 2)
+    msg = str(info.value)
+    assert "(2, 3, 4)" in msg and "(5, 4, 2)" in msg
+    assert "newaxis" not in msg and "remapped" not in msg
+
+
+def test_load_of_a_folder_says_so(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"is a folder.*safetensors file"):
+        tg.load(tmp_path)

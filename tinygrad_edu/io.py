@@ -176,6 +176,11 @@ def load(path: str | os.PathLike) -> dict:
             data = f.read()
     except FileNotFoundError:
         raise FileNotFoundError(f"tg.load: no such file: {path!r}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(
+            f"tg.load: {path!r} is a folder; give the path of a .safetensors file inside it "
+            "(e.g. runs/digits/weights.safetensors)"
+        ) from None
     try:
         arrays = safetensors.numpy.load(data)
     except SafetensorError as err:

@@ -61,8 +61,12 @@ def _array_from(data: Any, dtype: Any) -> np.ndarray:
             "(nested) list of numbers, a numpy array or a Tensor"
         )
     if arr.dtype.kind not in "biuf":
+        what = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}.get(
+            arr.dtype.kind, "data"
+        )
         raise TypeError(
-            f"Tensor() supports bool, integer and floating-point data, got dtype {arr.dtype}"
+            f"Tensor() holds numbers (bool, integer or floating-point), but was given {what} "
+            f"(numpy dtype {arr.dtype}); convert them to numbers first"
         )
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)

@@ -7,6 +7,7 @@ them as attributes in `__init__`; `forward` says what the module computes. Calli
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -173,6 +174,21 @@ class Module:
         With strict=True, missing or unexpected keys are an error; a shape mismatch always is.
         Every problem is listed in one message, and nothing is changed unless all keys fit.
         """
+        if isinstance(state_dict, (str, os.PathLike)):
+            raise TypeError(
+                f"load_state_dict expects a dict of tensors, got a path ({state_dict!r}); read "
+                "the file first: model.load_state_dict(tg.load(path))"
+            )
+        if not hasattr(state_dict, "items"):
+            raise TypeError(
+                f"load_state_dict expects a dict {{name: tensor}}, got {type(state_dict).__name__}"
+            )
+        bad = [k for k in state_dict if not isinstance(k, str)]
+        if bad:
+            raise TypeError(
+                "load_state_dict: keys are parameter names such as 'weight' or '0.bias', got "
+                f"{bad[0]!r} ({type(bad[0]).__name__})"
+            )
         params = dict(self.named_parameters())
         values = {
             k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()

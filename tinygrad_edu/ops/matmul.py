@@ -49,4 +49,8 @@ class MatMul(Function):
                 f"({inner_a}) must equal the right operand's "
                 f"{'only' if len(b) == 1 else 'second-to-last'} dimension ({inner_b})"
             )
-        return f"MatMul: batch dimensions of shapes {a} and {b} do not broadcast: {err}"
+        batch_a, batch_b = a[:-2], b[:-2]
+        return (
+            f"MatMul: the batch dimensions of shapes {a} and {b}, {batch_a} and {batch_b}, do "
+            "not broadcast: from the right, each pair of sizes must be equal or one of them 1"
+        )

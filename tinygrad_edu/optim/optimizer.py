@@ -24,6 +24,11 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of Tensors (e.g. "
                 "model.parameters()), got a single Tensor; wrap it in a list"
             )
+        if hasattr(params, "parameters") and callable(params.parameters):
+            raise TypeError(
+                f"{type(self).__name__}: expected the parameters to optimize, got the model "
+                f"({type(params).__name__}) itself; pass model.parameters()"
+            )
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
