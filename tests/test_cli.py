@@ -298,6 +298,11 @@ def test_default_run_reaches_97_percent(tmp_path: Path) -> None:
     assert metrics["config"]["epochs"] == 60
     assert metrics["test_accuracy"] >= 0.97, metrics["test_accuracy"]
     assert seconds < 10, f"the default run took {seconds:.1f} s (SPEC bar: under 5 s)"
+    # the README quotes what this run prints (issue 22, item 4)
+    printed = re.search(r"test accuracy: ([0-9.]+%)", proc.stdout).group(1)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    headline = readme[readme.index("`tinygrad-edu train` does this") :][:300]
+    assert f"prints {printed}" in headline, (printed, headline)
 
 
 # -- reproducibility ----------------------------------------------------------------------------
