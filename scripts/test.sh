@@ -19,16 +19,7 @@ if ! .venv/bin/pip install -q torch==2.13.0; then
 fi
 
 # 3. The Graphviz binary `dot`, for rendering graphs (tests that need it skip without it).
-if ! command -v dot >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz; }; then
-            [ "${CI:-}" = true ] && die "could not install Graphviz with apt-get"
-            echo "note: could not install Graphviz; graph rendering tests will be skipped."
-        fi
-    else
-        echo "note: Graphviz's 'dot' is not installed; graph rendering tests will be skipped."
-    fi
-fi
+bash scripts/install_graphviz.sh || die "could not install Graphviz"
 
 # 4. Lint and format check.
 .venv/bin/ruff check . || die "ruff check failed"
