@@ -634,3 +634,31 @@ def test_an_unknown_train_flag_prints_trains_usage(capsys: pytest.CaptureFixture
     assert code == 2
     assert "usage: tinygrad-edu train" in err
     assert "--nonsense" in err
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "proc"])
+def test_an_unwritable_out_is_refused_before_training(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = blocker / "run" if where == "under_a_file" else Path("/proc/nope")
+    trained = []
+    monkeypatch.setattr(cli, "train_digits", lambda *a, **k: trained.append(1))
+    code, _, err = run_inprocess(["train", "--no-progress", "--out", str(out)], capsys)
+    assert code == 2
+    assert not trained  # refused before any training
+    assert str(out) in err and "cannot write" in err and "Traceback" not in err
+
+
+def test_ctrl_c_stops_cleanly_with_status_130(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "train_digits", interrupted)
+    out = tmp_path / "run"
+    code, _, err = run_inprocess(["train", "--no-progress", "--out", str(out)], capsys)
+    assert code == 130
+    assert "interrupted" in err and "nothing was written" in err and "Traceback" not in err

@@ -200,13 +200,29 @@ def run_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    problem = _unwritable(Path(cfg.out))
+    if problem:  # found now, not after the whole training
+        print(
+            f"tinygrad-edu train: cannot write into --out {cfg.out} ({problem}); give a "
+            "folder you can write to",
+            file=sys.stderr,
+        )
+        return 2
     sizes = "-".join(str(n) for n in [64, *cfg.hidden, 10])
     print(
         f"MLP {sizes} ({cfg.activation}), {cfg.optimizer}, {cfg.epochs} "
         f"epoch{'' if cfg.epochs == 1 else 's'}, "
         f"batch {cfg.batch_size}, seed {cfg.seed}" + (", steps under tg.jit" if cfg.jit else "")
     )
-    metrics = train_digits(cfg, progress=not args.no_progress)
+    try:
+        metrics = train_digits(cfg, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(
+            f"\ntinygrad-edu train: interrupted; nothing was written to {cfg.out} (results are "
+            "written at the end of a run; any files there are from an earlier one)",
+            file=sys.stderr,
+        )
+        return 130
     if metrics["diverged"]:
         print(
             "warning: training diverged (the loss became NaN or infinite); try a smaller --lr",
@@ -235,6 +251,18 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {metrics['curves']}")
     return 0
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why files cannot be written into `folder` (made if missing), or None if they can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".tinygrad-edu-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    return None
 
 
 def run_graph(args: argparse.Namespace) -> int:
