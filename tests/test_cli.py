@@ -522,18 +522,30 @@ def test_metrics_json_is_strict_json(quick_runs: dict[str, Any]) -> None:
     _strict_json((quick_runs["inproc_out"] / "metrics.json").read_text())
 
 
-def test_metrics_json_stays_strict_json_when_training_diverges(
-    tmp_path: Path, capsys: pytest.CaptureFixture
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--lr", "10"], ["diverged", "epoch 1", "smaller --lr"]),
+        (["--lr", "1.0", "--epochs", "5"], ["stuck at chance", "after 5 epochs", "smaller --lr"]),
+    ],
+)
+def test_a_failed_run_stops_and_overwrites_nothing(
+    flags: list[str], words: list[str], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """--lr 10 is a valid flag, and SGD diverges with it: the loss becomes NaN. The run may
-    report that, but metrics.json must still be JSON (e.g. null for a NaN loss)."""
-    out = tmp_path / "diverged"
+    """A run that diverges (the loss becomes NaN) or stays at chance stops with a message that
+    says when and what to try, exits 1, and leaves the results of an earlier run alone
+    (issue 22, item 6)."""
+    out = tmp_path / "digits"
+    out.mkdir()
+    (out / "weights.safetensors").write_bytes(b"good weights")
     with np.errstate(all="ignore"):
-        code, stdout, _ = run_inprocess(["train", *QUICK, "--lr", "10", "--out", str(out)], capsys)
-    assert code == 0, stdout
-    metrics = _strict_json((out / "metrics.json").read_text())
-    assert 0.0 <= metrics["test_accuracy"] <= 1.0
-    assert np.array(metrics["confusion_matrix"]).sum() == N_TEST
+        code, _, err = run_inprocess(["train", "--no-progress", *flags, "--out", str(out)], capsys)
+    assert code == 1
+    assert "Traceback" not in err
+    for word in words:
+        assert word in err, (word, err)
+    assert (out / "weights.safetensors").read_bytes() == b"good weights"
+    assert not (out / "metrics.json").exists()
 
 
 def test_progress_bar_shows_loss_and_accuracy(

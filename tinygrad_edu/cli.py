@@ -7,7 +7,13 @@ import math
 import sys
 from pathlib import Path
 
-from tinygrad_edu.train import DEFAULT_LR, TrainConfig, format_confusion, train_digits
+from tinygrad_edu.train import (
+    DEFAULT_LR,
+    TrainConfig,
+    TrainingFailed,
+    format_confusion,
+    train_digits,
+)
 
 
 def _number(text: str, kind: type, expected: str) -> float:
@@ -216,6 +222,9 @@ def run_train(args: argparse.Namespace) -> int:
     )
     try:
         metrics = train_digits(cfg, progress=not args.no_progress)
+    except TrainingFailed as failed:
+        print(f"tinygrad-edu train: {failed}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             f"\ntinygrad-edu train: interrupted; nothing was written to {cfg.out} (results are "

@@ -25,6 +25,12 @@ import tinygrad_edu as tg
 from tinygrad_edu.datasets import load_digits, train_test_split
 
 DEFAULT_LR = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3}
+CHANCE_EPOCHS = 5  # a run still at chance after this many epochs is stopped
+CHANCE_ACCURACY = 0.2  # twice chance (10 classes): sigmoid's slow start is past it by epoch 5
+
+
+class TrainingFailed(RuntimeError):
+    """The run diverged or stayed at chance: it stopped, and wrote nothing."""
 
 
 @dataclass
@@ -158,6 +164,7 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
             correct += int(hits.item())
         history["train_loss"].append(float(np.mean(losses)))
         history["train_acc"].append(correct / len(y_train))
+        _check_progress(history, base_lr, cfg)
         test_loss, test_acc, _ = evaluate(model, X_test, y_test)
         history["test_loss"].append(test_loss)
         history["test_acc"].append(test_acc)
@@ -187,11 +194,33 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
     }
     if cfg.jit:
         metrics["jit"] = dict(run_step.stats)
-    metrics["diverged"] = not all(math.isfinite(v) for v in history["train_loss"])
+    # (a run whose training loss is not finite has stopped already; the test loss can still be)
+    metrics["diverged"] = not all(
+        math.isfinite(v) for v in history["train_loss"] + history["test_loss"]
+    )
     # strict JSON has no NaN or Infinity: a diverged run writes null for them
     (out / "metrics.json").write_text(json.dumps(_finite_or_none(metrics), indent=2))
     metrics["curves"] = plot_curves(history, out / "curves.png")
     return metrics
+
+
+def _check_progress(history: dict, lr: float, cfg: TrainConfig) -> None:
+    """Stop a run that diverged or learns nothing, before it writes over good results."""
+    epoch = len(history["train_loss"])
+    advice = f"try a smaller --lr (e.g. {lr / 10:g}; this run used {lr:g}) or --optimizer adam"
+    loss = history["train_loss"][-1]
+    if not math.isfinite(loss):
+        raise TrainingFailed(
+            f"training diverged in epoch {epoch}: the loss became {loss}; stopped, and nothing "
+            f"was written to {cfg.out}; {advice}"
+        )
+    acc = history["train_acc"][-1]
+    if epoch == CHANCE_EPOCHS and acc < CHANCE_ACCURACY:
+        raise TrainingFailed(
+            f"training is stuck at chance: {acc:.1%} of the training digits right after "
+            f"{epoch} epochs (guessing gives 10%); stopped, and nothing was written to "
+            f"{cfg.out}; {advice}"
+        )
 
 
 def _finite_or_none(value: Any) -> Any:
