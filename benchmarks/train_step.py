@@ -17,7 +17,8 @@ where the library changes (numpy's BLAS <-> PyTorch's), a pause first, so that t
 BLAS/OpenMP threads of the one just used, which spin for a while after their last job, have
 gone to sleep. We report
 per engine the median over rounds of the time per step, and the median (min-max) over rounds
-of that round's ratios tinygrad_edu / numpy and tinygrad_edu / PyTorch, against SPEC's bars.
+of that round's ratios tinygrad_edu / numpy, tinygrad_edu jit / numpy and tinygrad_edu /
+PyTorch, against SPEC's bars (jit / eager and jit / PyTorch for context).
 
 Run:  .venv/bin/python benchmarks/train_step.py [--configs S M L] [--rounds 9] [--quick]
       [--no-torch] [--json PATH]
@@ -56,6 +57,7 @@ WARMUP_S = 0.2  # warm-up per engine: at least this long and WARMUP_STEPS steps
 WARMUP_STEPS = 5
 PAUSE_S = 0.25  # when the library changes: idle OpenBLAS threads spin ~0.1 s before sleeping
 AGREE_STEPS, AGREE_RTOL = 3, 1e-5
+JIT = "tinygrad_edu jit"  # the engine whose step is under tg.jit
 
 
 class Timed:
@@ -97,7 +99,9 @@ def run_config(config: Config, rounds: int, torch: Any) -> dict:
     losses = check_agreement(engines, AGREE_STEPS, AGREE_RTOL)  # raises EnginesDisagree
     timed = [Timed(e) for e in engines]
     for t in timed:
-        t.warm_up_and_calibrate()
+        t.warm_up_and_calibrate()  # the jit engine replays from its third call on
+    jit = next(t for t in timed if t.name == JIT)
+    counts = dict(jit.engine._step.stats)  # before timing
     library = None
     for r in range(rounds):
         for t in timed if r % 2 == 0 else timed[::-1]:  # forwards, then backwards
@@ -108,10 +112,15 @@ def run_config(config: Config, rounds: int, torch: Any) -> dict:
 
     by_name = {t.name: t for t in timed}
     tg, numpy = by_name["tinygrad_edu"], by_name["numpy"]
-    jit = by_name["tinygrad_edu jit"]
     stats = jit.engine._step.stats
-    if stats["eager"] or stats["recorded"] != 1 or stats["checked"] != 1:
-        raise EnginesDisagree(f"tg.jit did not replay every timed step: {stats}")
+    calls = rounds * (jit.k + 1)  # each loop's untimed step and its k timed ones
+    grown = {k: stats[k] - counts[k] for k in stats}
+    if grown != {"recorded": 0, "checked": 0, "replayed": calls, "eager": 0}:
+        raise EnginesDisagree(
+            f"tg.jit did not replay every timed step: over the {calls} measured calls its "
+            f"counts grew by {grown} (before timing: {counts}); its times would not be those "
+            "of replays"
+        )
     result: dict[str, Any] = {
         "config": config.name,
         "batch": config.batch,
@@ -135,6 +144,8 @@ def run_config(config: Config, rounds: int, torch: Any) -> dict:
     result["bar_jit"] = config.bar_jit
     result["pass_jit"] = result["jit_over_numpy"]["median"] <= config.bar_jit
     result["jit_stats"] = dict(stats)
+    result["jit_stats_before_timing"] = counts
+    result["jit_replayed_while_timing"] = grown["replayed"]
     result["jit_kernels"] = len(jit.engine._step.last)
     if "torch" in by_name:
         pt = by_name["torch"]
@@ -165,20 +176,20 @@ def print_table(results: list[dict]) -> None:
     print()
     print("Training step (forward, cross-entropy, backward, SGD momentum 0.9; float32)")
     header = (
-        f"{'cfg':<3} {'sizes (batch)':<24} {'numpy':>7} {'eager':>7} {'jit':>7} {'torch':>7}  "
+        f"{'cfg':<3} {'sizes (batch)':<22} {'numpy':>6} {'eager':>6} {'jit':>6} {'torch':>6}  "
         f"{'eager/numpy (min-max)':<22}{'SPEC bar':<8}  {'jit/numpy (min-max)':<22}"
         f"{'SPEC bar':<8}  {'eager/torch (min-max)':<22}{'SPEC bar':<8}"
     )
-    print(f"{'':<28}{'median us/step':^31}".rstrip())
+    print(f"{'':<26}{'median us/step':^28}".rstrip())
     print(header.rstrip())
     print("-" * len(header))
     for r in results:
         e = r["engines"]
-        torch_us = f"{e['torch']['median_us']:>7.0f}" if "torch" in e else f"{'-':>7}"
+        torch_us = f"{e['torch']['median_us']:>6.0f}" if "torch" in e else f"{'-':>6}"
         label = "-".join(map(str, r["sizes"])) + f" ({r['batch']})"
         line = (
-            f"{r['config']:<3} {label:<24} {e['numpy']['median_us']:>7.0f} "
-            f"{e['tinygrad_edu']['median_us']:>7.0f} {e['tinygrad_edu jit']['median_us']:>7.0f} "
+            f"{r['config']:<3} {label:<22} {e['numpy']['median_us']:>6.0f} "
+            f"{e['tinygrad_edu']['median_us']:>6.0f} {e[JIT]['median_us']:>6.0f} "
             f"{torch_us}  {fmt_ratio(r['tg_over_numpy'], r['bar_numpy'], r['pass_numpy'])}  "
             f"{fmt_ratio(r['jit_over_numpy'], r['bar_jit'], r['pass_jit'])}  "
             f"{fmt_ratio(r.get('tg_over_torch'), r.get('bar_torch'), r.get('pass_torch'))}"
@@ -204,7 +215,9 @@ def print_method(machine: dict, rounds: int, load: dict) -> None:
     print_note(
         f"How measured: {machine_line(machine)}. Each engine builds the same MLP from the same "
         f"numpy weights and batch; the losses of the first {AGREE_STEPS} steps agree to rtol "
-        f"{AGREE_RTOL:g} before timing. After a warm-up, each engine's loop is sized to "
+        f"{AGREE_RTOL:g} before timing. The jit engine (the same user code, its step under "
+        "tg.jit) records and is checked against eager in those steps, and every call after "
+        "them is a replay (checked after timing). After a warm-up, each engine's loop is sized to "
         f"~{TARGET_S * 1e3:.0f} ms (at least {MIN_STEPS} steps); each of {rounds} rounds runs "
         "every engine's loop once, in order and in reverse order every other round, after one "
         "untimed step and, where the "
