@@ -204,6 +204,7 @@ def test_a_jitted_method():
     t = Trainer()
     losses = [t.step(*_batch(i)).item() for i in range(4)]
     assert all(np.isfinite(losses))
+    assert Trainer.step.stats["replayed"] == 2  # the method, bound to t, replays too
 
 
 # -- guards: a change the replay could not see records anew or runs eagerly ----------------------

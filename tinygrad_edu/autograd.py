@@ -92,13 +92,13 @@ def backward_steps(
         # One gradient per input, in the input's shape and dtype (None where none is needed),
         # each added to what its input's node (or leaf) has collected so far.
         input_grads = []
-        for i, (t, g, needed) in enumerate(zip(node.inputs, grads, node.needs_input_grad)):
+        for t, g, needed in zip(node.inputs, grads, node.needs_input_grad):
             if g is None or not needed:
                 input_grads.append(None)
                 continue
             data = t.data
             if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
-                g = _fit(g, data, node, i)  # the rare case: a scalar, a broadcast input, a cast
+                g = _fit(g, data, node, t)  # the rare case: a scalar, a broadcast input, a cast
             input_grads.append(g)
             _send(pending, heap, t, g)
         if mode.anomaly_enabled:
@@ -138,19 +138,21 @@ def _add(total: Any, g: Any) -> Any:
     return total
 
 
-def _fit(g: Any, data: np.ndarray, node: Function, i: int) -> Any:
+def _fit(g: Any, data: np.ndarray, node: Function, t: Tensor) -> Any:
     """A gradient brought to its input's shape and dtype (or a clear error from a backward
-    that returned something else)."""
+    that returned something else; which input it was is looked up only then)."""
     if not isinstance(g, (np.ndarray, Tensor)):
         if not isinstance(g, (numbers.Number, np.generic)):
             raise TypeError(
-                f"{node.name}.backward returned a {type(g).__name__} for input {i}; expected an "
+                f"{node.name}.backward returned a {type(g).__name__} for input "
+                f"{_position(node, t)}; expected an "
                 f"array of the input's shape {data.shape} (a Tensor when recording a graph)"
             )
         g = np.asarray(g)  # numpy returns scalars, not 0-d arrays, from 0-d arithmetic
     if g.shape != data.shape and not _broadcasts_to(data.shape, g.shape):
         raise ValueError(
-            f"{node.name}.backward returned a gradient of shape {g.shape} for input {i}, "
+            f"{node.name}.backward returned a gradient of shape {g.shape} for input "
+            f"{_position(node, t)}, "
             f"which has shape {data.shape}: a gradient has its input's shape (or the shape "
             "broadcasting made of it, which the engine sums back)"
         )
@@ -159,6 +161,11 @@ def _fit(g: Any, data: np.ndarray, node: Function, i: int) -> Any:
     if g.dtype != data.dtype:
         g = g.astype(data.dtype)
     return g
+
+
+def _position(node: Function, t: Tensor) -> int:
+    """Which of the node's inputs t is (by identity: Tensor's == is elementwise)."""
+    return next(i for i, x in enumerate(node.inputs) if x is t)
 
 
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:

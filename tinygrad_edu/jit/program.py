@@ -26,7 +26,7 @@ import numpy as np
 from tinygrad_edu import creation
 from tinygrad_edu.jit import JitError
 from tinygrad_edu.jit.capture import OptimizerEvent, Recording
-from tinygrad_edu.jit.record import Kernel, View, _collect
+from tinygrad_edu.jit.record import Kernel, View, _address, _collect, _owner
 from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
 from tinygrad_edu.tensor import Tensor, bump_versions, get_default_dtype
@@ -205,7 +205,6 @@ class Program:
         """Decide where each root lives, and insert restores and copies into gradient buffers."""
         kernels: list[Kernel] = []
         self.storage: dict[int, Any] = {}  # root index -> raw uint8 array (planned or own)
-        self.grad_views: dict[int, tuple] = {}
         pinned: dict[int, np.ndarray] = {}  # root index -> gradient view it lives in
         self.grad_buffers = []
         # gradients: each a view of its bucket's flat gradient buffer
@@ -286,11 +285,9 @@ class Program:
             if r in pinned:
                 self.storage[r] = pinned[r].view(np.uint8).reshape(-1)
                 continue
-            nbytes = root.nbytes
-            self.temp_bytes += nbytes
-            if r in live_out:
-                self.storage[r] = np.empty(nbytes, np.uint8)
-                continue
+            self.temp_bytes += root.nbytes
+            if r in live_out:  # outlives the step: a buffer of its own
+                self.storage[r] = np.empty(root.nbytes, np.uint8)
         # greedy: walk the kernels, giving each plannable root a free block of its size
         plannable = {r for r in start if r not in self.storage}
         for r in plannable:
@@ -624,16 +621,6 @@ class _Shape:
 
 def _kib(n: int) -> str:
     return f"{n / 1024:.1f} KiB"
-
-
-def _owner(a: np.ndarray) -> np.ndarray:
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
-
-
-def _address(a: np.ndarray) -> int:
-    return a.__array_interface__["data"][0]
 
 
 def _collect_views(spec: Any, out: set) -> None:
