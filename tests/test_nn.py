@@ -221,6 +221,9 @@ def test_load_state_dict_copies_values_into_the_same_parameters():
     src["2.bias"] = tg.Tensor(src["2.bias"])  # Tensors and arrays both accepted
     result = net.load_state_dict(src)
     assert tuple(result) == ([], [])
+    # PyTorch's named tuple and its repr, which a prompt echoes
+    assert (result.missing_keys, result.unexpected_keys) == ([], [])
+    assert repr(result) == "<All keys matched successfully>"
     for n, p in net.named_parameters():
         assert p is before[n]  # the same objects (an optimiser holding them keeps working)
         np.testing.assert_array_equal(p.numpy(), np.asarray(src[n]))
@@ -251,7 +254,13 @@ def test_load_state_dict_non_strict_returns_missing_and_unexpected():
     net = nn.MLP([3, 4, 2])
     snapshot = {n: p.numpy().copy() for n, p in net.named_parameters()}
     part = {"0.bias": np.full(4, 7.0, np.float32), "junk": np.zeros(2)}
-    missing, unexpected = net.load_state_dict(part, strict=False)
+    result = net.load_state_dict(part, strict=False)
+    missing, unexpected = result
+    assert result.missing_keys is missing and result.unexpected_keys is unexpected
+    assert repr(result) == (
+        "IncompatibleKeys(missing_keys=['0.weight', '2.weight', '2.bias'], "
+        "unexpected_keys=['junk'])"
+    )
     assert missing == ["0.weight", "2.weight", "2.bias"]
     assert unexpected == ["junk"]
     np.testing.assert_array_equal(net[0].bias.numpy(), np.full(4, 7.0))

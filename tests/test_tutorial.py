@@ -1,44 +1,21 @@
-"""docs/tutorial.md stays true: every Python block runs, and what it points at exists.
+"""docs/tutorial.md stays true: what it points at exists.
 
-The ```python blocks are run in order in one namespace (a later block may use what an earlier
-one defined), from a scratch folder, as a reader following along would. A block preceded by the
-line `<!-- no-test -->` is skipped; none should need it. "Points at" covers relative links and
-#anchors, every `examples/...` or `tinygrad_edu/...` path, and every class or function named as
-"`tinygrad_edu/file.py` (class `Name`)".
+Its code blocks are pasted into a prompt and their outputs compared by tests/test_docs.py (with
+README.md's). "Points at" covers relative links and #anchors, every `examples/...` or
+`tinygrad_edu/...` path, and every class or function named as "`tinygrad_edu/file.py` (class
+`Name`)".
 """
 
 from __future__ import annotations
 
 import re
-import traceback
 from pathlib import Path
 
 import pytest
+from doccheck import blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.md"
-SKIP_MARK = "<!-- no-test -->"
-
-
-def python_blocks(text: str) -> list[tuple[int, str, bool]]:
-    """(line number of the opening fence, code, skipped?) for every ```python block."""
-    blocks = []
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].strip() == "```python":
-            start = i + 1
-            j = start
-            while j < len(lines) and lines[j].strip() != "```":
-                j += 1
-            if j == len(lines):
-                raise AssertionError(f"docs/tutorial.md line {i + 1}: ```python never closed")
-            before = [line.strip() for line in lines[:i] if line.strip()]
-            skipped = bool(before) and before[-1] == SKIP_MARK
-            blocks.append((i + 1, "\n".join(lines[start:j]) + "\n", skipped))
-            i = j
-        i += 1
-    return blocks
 
 
 @pytest.fixture(scope="module")
@@ -47,30 +24,10 @@ def text() -> str:
 
 
 def test_the_tutorial_has_code_to_run(text):
-    blocks = python_blocks(text)
-    assert len(blocks) >= 20, f"only {len(blocks)} python blocks found"
-    skipped = [line for line, _, skip in blocks if skip]
-    assert len(skipped) <= 2, f"too many blocks marked {SKIP_MARK} (lines {skipped})"
-
-
-# chapter 6 shows gradcheck(..., raise_exception=False) warning about a wrong backward on purpose
-@pytest.mark.filterwarnings("ignore:gradcheck. gradient of input:UserWarning")
-def test_every_python_block_runs_in_order(text, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # blocks that write files write them here
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    namespace: dict = {"__name__": "__tutorial__"}
-    for number, (line, code, skipped) in enumerate(python_blocks(text), start=1):
-        if skipped:
-            continue
-        where = f"<docs/tutorial.md block {number}, line {line}>"
-        try:
-            exec(compile(code, where, "exec"), namespace)
-        except Exception as err:
-            pytest.fail(
-                f"python block {number} (docs/tutorial.md line {line}) raised "
-                f"{type(err).__name__}: {err}\n\n{code}\n{traceback.format_exc()}",
-                pytrace=False,
-            )
+    python = [b for b in blocks(text, "docs/tutorial.md") if b.lang == "python"]
+    assert len(python) >= 20, f"only {len(python)} python blocks found"
+    with_output = [b for b in python if b.output is not None]
+    assert len(with_output) >= 20, "most blocks should show their output, for test_docs to check"
 
 
 def _outside_code(text: str) -> str:

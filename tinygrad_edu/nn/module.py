@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -20,6 +20,22 @@ from tinygrad_edu.tensor import Tensor
 # How many times a parameter or sub-module of any Module was assigned or removed: whatever
 # remembers a model's structure (tg.jit's recorded steps) can tell cheaply that it may be stale.
 structure_changes = 0
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict` returns: the parameter names it did not find, and the keys it had
+    no parameter for (both empty unless strict=False). PyTorch's name and repr."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (
+            f"IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+            f"unexpected_keys={self.unexpected_keys!r})"
+        )
 
 
 class Parameter(Tensor):
@@ -167,9 +183,10 @@ class Module:
         """Parameter values by dotted path, as detached tensors sharing the parameters' data."""
         return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True) -> tuple[list, list]:
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters of the same names (numpy arrays, Tensors, or anything
-        numpy can read, such as a PyTorch state dict). Returns (missing, unexpected) keys.
+        numpy can read, such as a PyTorch state dict). Returns the (missing_keys,
+        unexpected_keys) named tuple.
 
         With strict=True, missing or unexpected keys are an error; a shape mismatch always is.
         Every problem is listed in one message, and nothing is changed unless all keys fit.
@@ -215,7 +232,7 @@ class Module:
             for k, p in params.items():
                 if k in values:
                     p.copy_(values[k])
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     # -- printing --------------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -1,0 +1,133 @@
+"""README.md and docs/tutorial.md are true: every block pastes, runs and prints what it shows.
+
+The rules are in `doccheck.py`. The first tests below show that the checker itself catches each
+kind of mistake; then it runs over both files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from doccheck import Block, blocks, check_block, formatted_but_pasteable, matches, statements
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ["README.md", "docs/tutorial.md"]
+
+
+# -- the checker catches what it should ---------------------------------------------------------
+
+
+def test_a_class_with_blank_lines_does_not_paste():
+    source = "class A:\n    x = 1\n\n    def f(self):\n        return 1\n"
+    problems = check_block(source, {}, None)
+    assert problems and "a prompt cannot take this block" in problems[0]
+    assert "IndentationError" in problems[0]
+
+
+def test_code_right_after_a_loop_does_not_paste():
+    problems = check_block("for i in range(2):\n    i += 1\nprint(i)\n", {}, None)
+    assert problems and "SyntaxError" in problems[0]
+
+
+def test_the_same_code_pastes_without_the_blank_line_and_with_one_after_the_loop():
+    assert check_block("class A:\n    x = 1\n    def f(self):\n        return 1\n", {}, None) == []
+    assert check_block("for i in range(2):\n    i += 1\n\nprint(i)\n", {}, "2") == []
+
+
+def test_an_inline_output_is_compared_with_the_echo():
+    assert check_block("x = 3\nx + 1  # 4\n", {}, None) == []
+    problems = check_block("x = 3\nx + 1  # 5\n", {}, None)
+    assert problems == ["line 2: the comment shows '5', the prompt prints '4'"]
+    # print's output too, and `...` stands for anything
+    assert check_block("print('a long line')  # a ... line\n", {}, None) == []
+    assert check_block("print('a long line')  # a short line\n", {}, None) != []
+
+
+def test_a_bare_expression_inside_a_loop_echoes_as_at_a_prompt():
+    # a prompt prints the value of every expression statement, in a loop too
+    assert check_block("for i in range(2):\n    i\n", {}, "0\n1") == []
+
+
+def test_an_output_block_is_compared_with_everything_printed():
+    assert check_block("print(1)\nprint(2)\n", {}, "1\n2\n") == []
+    problems = check_block("print(1)\nprint(2)\n", {}, "1\n3\n")
+    assert len(problems) == 1 and "--- shown\n1\n3\n--- printed\n1\n2" in problems[0]
+
+
+def test_an_error_must_be_the_one_stated():
+    source = "{}['k']  # KeyError: 'k'\nprint('on')\n"
+    assert check_block(source, {}, "on") == []
+    assert "expected ValueError" in check_block("{}['k']  # ValueError: 'k'\n", {}, None)[0]
+    assert "raised KeyError" in check_block("{}['k']\n", {}, None)[0]
+    assert "nothing raised" in check_block("1 + 1  # ZeroDivisionError: x\n", {}, None)[0]
+
+
+def test_an_error_message_may_go_on_below_and_inside_a_block():
+    source = (
+        "with open('/no/such/file') as f:\n"
+        "    pass  # FileNotFoundError: [Errno 2] No such file\n"
+        "    # or directory: ...\n"
+    )
+    assert check_block(source, {}, None) == []
+    (st,) = statements(source)
+    assert st.error == ("FileNotFoundError", "[Errno 2] No such file or directory: ...")
+
+
+def test_matches():
+    assert matches("a ... b", "a xyz\n z b")
+    assert matches("x  \n\n", "x")
+    assert not matches("a ... b", "a xyz c")
+    assert not matches("(1.0)", "(1.5)")
+
+
+def test_an_output_block_is_the_text_block_right_after():
+    md = "```python\nprint(1)\n```\n\n```text\n1\n```\n\nprose\n\n```text\nnot output\n```\n"
+    found = blocks(md)
+    assert [b.lang for b in found] == ["python", "text", "text"]
+    assert found[0].output is found[1] and found[1].text == "1\n"
+
+
+def test_a_block_left_to_the_prompt_must_otherwise_be_ruffs_formatting():
+    good = "class A:\n    x = 1\n    def f(self):\n        return 1\n\n\nA()\n"
+    assert formatted_but_pasteable(good) is None
+    assert formatted_but_pasteable("class A:\n    x=1\n") is not None
+
+
+# -- the documents ------------------------------------------------------------------------------
+
+
+def _blocks(doc: str) -> list[Block]:
+    return blocks((ROOT / doc).read_text(encoding="utf-8"), doc)
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_the_document_has_code_and_nearly_nothing_is_skipped(doc):
+    python = [b for b in _blocks(doc) if b.lang == "python"]
+    assert len(python) >= 5
+    assert sum(b.skipped for b in python) <= 1, "too many blocks marked <!-- no-test -->"
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_blocks_kept_from_ruff_format_differ_from_it_only_by_blank_lines(doc):
+    for block in _blocks(doc):
+        if block.lang == "python" and block.fmt_off:
+            ruff = formatted_but_pasteable(block.text)
+            assert ruff is None, f"{doc} line {block.line}: ruff would write\n{ruff}"
+
+
+# gradcheck(..., raise_exception=False) in the tutorial warns about a wrong backward on purpose
+@pytest.mark.filterwarnings("ignore:gradcheck. gradient of input:UserWarning")
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_block_pastes_runs_and_prints_what_it_shows(doc, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # blocks that write files write them here
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace: dict = {"__name__": "__main__"}
+    problems = []
+    for block in _blocks(doc):
+        if block.lang != "python" or block.skipped:
+            continue
+        output = block.output.text if block.output else None
+        for problem in check_block(block.text, namespace, output):
+            problems.append(f"{doc}, the python block at line {block.line}: {problem}")
+    assert not problems, "\n\n".join(problems)
