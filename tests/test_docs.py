@@ -6,6 +6,8 @@ kind of mistake; then it runs over both files.
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from doccheck import Block, blocks, check_block, formatted_but_pasteable, matche
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["README.md", "docs/tutorial.md"]
+SPEED_ROW = re.compile(r"([SML]): (tinygrad_edu|tg\.jit replay) / (numpy|PyTorch), per step")
 
 
 # -- the checker catches what it should ---------------------------------------------------------
@@ -131,3 +134,48 @@ def test_every_block_pastes_runs_and_prints_what_it_shows(doc, tmp_path, monkeyp
         for problem in check_block(block.text, namespace, output):
             problems.append(f"{doc}, the python block at line {block.line}: {problem}")
     assert not problems, "\n\n".join(problems)
+
+
+# -- the one block that is a record, not a run --------------------------------------------------
+
+
+def test_the_readme_speed_table_uses_the_benchmarks_bars_and_its_verdicts_follow():
+    """README's bar table is a benchmark run's output (timings cannot be re-run in a test): its
+    SPEC column must be the bars benchmarks/ measures against today, and each verdict must follow
+    from the number beside it."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from _mlp import CONFIGS
+    from import_time import BAR_S
+    from memory import FLAT_MIB
+    from op_overhead import CHAIN_BAR
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Speed") :]
+    (table,) = [b.text for b in blocks(section) if b.lang == "text"][:1]
+    rows = [line for line in table.splitlines()[2:] if line.strip()]
+    assert len(rows) >= 10
+    what = {"numpy": "bar_numpy", "PyTorch": "bar_torch", "numpy (jit)": "bar_jit"}
+    for row in rows:
+        name, measured, spec, result = re.split(r"\s{2,}", row.strip())
+        value = float(re.match(r"[+-]?[\d.]+", measured).group())
+        if m := re.match(
+            r"([SML]): (tinygrad_edu|tg\.jit replay) / (numpy|PyTorch), per step", name
+        ):
+            key = what[m.group(3) + (" (jit)" if m.group(2) == "tg.jit replay" else "")]
+            bar = getattr(CONFIGS[m.group(1)], key)
+            assert spec == f"<= {bar:.2f}", row
+        elif name.startswith("1M-op chain"):
+            bar = CHAIN_BAR
+            assert spec == f"<= {bar}", row
+        elif "RSS growth" in name:
+            bar = FLAT_MIB
+            assert spec == f"flat (<= {bar} MiB)", row
+        elif name.startswith("import tinygrad_edu"):
+            bar = BAR_S
+            assert spec == f"< {bar} s", row
+        elif "peak memory" in name:
+            bar = 1.0
+            assert spec == "<= 1.00", row
+        else:
+            raise AssertionError(f"a row no benchmark prints: {row}")
+        assert result.rstrip("?") == ("PASS" if value <= bar else "FAIL"), row
