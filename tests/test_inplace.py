@@ -73,8 +73,41 @@ def test_saved_input_changed_in_place_makes_backward_raise():
     with pytest.raises(RuntimeError) as info:
         loss.backward()
     message = str(info.value)
-    assert "Mul saved input 1 (shape (2,))" in message and "now at version 1" in message
+    # both versions, as SPEC asks: the one saved and the current one
+    assert "Mul saved input 1 (shape (2,)) at version 0" in message
+    assert "it is now at version 1" in message
     assert w.grad is None  # nothing wrong was accumulated
+
+
+def test_the_saved_version_is_the_one_at_forward_not_zero():
+    x = tg.Tensor([1.0, 2.0])
+    w = tg.Tensor([3.0, 4.0], requires_grad=True)
+    x.add_(1)
+    x.add_(1)  # version 2 when Mul saves it
+    loss = (w * x).sum()
+    x.mul_(3)
+    x.mul_(3)
+    x.mul_(3)  # version 5 at backward
+    with pytest.raises(
+        RuntimeError,
+        match=r"Mul saved input 1 \(shape \(2,\)\) at version 2;.*"
+        r"it is now at version 5",
+    ):
+        loss.backward()
+
+
+def test_a_version_saved_long_ago_is_bounded_not_invented():
+    # the counter keeps the clock of a tensor's last 32 changes (memory stays flat in training);
+    # older than that, the message says "or earlier" instead of inventing a number
+    x = tg.Tensor([1.0, 2.0])
+    w = tg.Tensor([3.0, 4.0], requires_grad=True)
+    x.add_(1)
+    loss = (w * x).sum()  # x at version 1
+    for _ in range(40):
+        x.add_(0)
+    with pytest.raises(RuntimeError, match=r"at version 9 or earlier;.*now at version 41"):
+        loss.backward()
+    assert len(x._vbox[2]) == 32  # bounded
 
 
 def test_parameter_updated_before_backward_raises():
@@ -82,7 +115,7 @@ def test_parameter_updated_before_backward_raises():
     loss = (w * w).sum()
     with tg.no_grad():
         w.sub_(0.1)
-    with pytest.raises(RuntimeError, match=r"Mul saved input 0 .*changed since .*version 1"):
+    with pytest.raises(RuntimeError, match=r"input 0 .*at version 0; it is now at version 1"):
         loss.backward()
 
 
@@ -95,7 +128,7 @@ def test_saved_output_changed_through_a_view_raises():
         y_view = y.reshape(2, 1)
         y_view[0, 0] = 5.0
     assert y.data[0] == 5.0  # shared memory
-    with pytest.raises(RuntimeError, match=r"Exp saved its output .* version 1"):
+    with pytest.raises(RuntimeError, match=r"Exp saved its output .* at version 0;.* version 1"):
         loss.backward()
 
 
@@ -124,7 +157,7 @@ def test_only_changes_made_after_a_node_was_made_count():
     w.grad = None
     second.backward()
     np.testing.assert_array_equal(w.grad.numpy(), [3.0, 5.0])
-    with pytest.raises(RuntimeError, match=r"Mul saved input 1 .*now at version 2"):
+    with pytest.raises(RuntimeError, match=r"Mul saved input 1 .*at version 1;.*now at version 2"):
         first.backward()
 
 

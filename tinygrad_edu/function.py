@@ -144,18 +144,19 @@ class Function:
         for i, t in enumerate(self.inputs):
             box = t._vbox
             if box is not None and box[1] > self._clock and any(a is t.data for a in saved):
-                self._raise_modified(f"input {i}", t.shape, box[0])
+                self._raise_modified(f"input {i}", t.shape, box)
         box = self._out_vbox
         if box is not None and box[1] > self._clock:
             shape = np.shape(next(a for a in saved if id(a) == self._out_id))
-            self._raise_modified("its output", shape, box[0])
+            self._raise_modified("its output", shape, box)
 
-    def _raise_modified(self, what: str, shape: tuple, now: int) -> None:
+    def _raise_modified(self, what: str, shape: tuple, box: list) -> None:
+        saved, exact = version_at(box, self._clock)
         raise RuntimeError(
             f"a tensor needed for backward was changed in place: {self.name} saved {what} "
-            f"(shape {shape}), which has been changed since (it is now at version {now}). "
-            "Backward would use the new values and give a wrong gradient. Change it "
-            "only after backward, or work on a copy (x.clone()) instead of in place."
+            f"(shape {shape}) at version {saved}{'' if exact else ' or earlier'}; it is now at "
+            f"version {box[0]}. Backward would use the new values and give a wrong gradient. "
+            "Change it only after backward, or work on a copy (x.clone()) instead of in place."
         )
 
     def _as_tensor(self, a: Any) -> Any:
@@ -183,4 +184,5 @@ class Function:
         )
 
 
-from tinygrad_edu.tensor import Tensor  # noqa: E402  (Tensor's methods call Function.apply)
+# Tensor's methods call Function.apply, so Tensor is imported last
+from tinygrad_edu.tensor import Tensor, version_at  # noqa: E402

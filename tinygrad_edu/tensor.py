@@ -11,6 +11,7 @@ from `ops/`, or combines primitives (`mean` is a sum divided by a count).
 from __future__ import annotations
 
 import numbers
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -73,6 +74,9 @@ def _array_from(data: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
+VERSION_HISTORY = 32  # the clock ticks of a tensor's last changes kept, to name old versions
+
+
 def bump_versions(tensors: Iterable[Tensor]) -> None:
     """Count one in-place change of each tensor's memory: one tick of the process's in-place
     clock for all of them (an optimiser step changes every parameter at once)."""
@@ -81,6 +85,18 @@ def bump_versions(tensors: Iterable[Tensor]) -> None:
         box = t._version_box()
         box[0] += 1
         box[1] = clock
+        if len(box) == 2:  # the first change: start the (bounded) list of when changes happened
+            box.append(deque(maxlen=VERSION_HISTORY))
+        box[2].append(clock)
+
+
+def version_at(box: list, clock: int) -> tuple[int, bool]:
+    """The version a version box had at in-place clock `clock`, and whether that is exact (only
+    the last VERSION_HISTORY changes are remembered; beyond them it is an upper bound)."""
+    ticks = box[2] if len(box) > 2 else ()
+    later = sum(1 for tick in ticks if tick > clock)
+    exact = later < len(ticks) or len(ticks) < VERSION_HISTORY
+    return box[0] - later, exact
 
 
 class Tensor:
@@ -274,9 +290,10 @@ class Tensor:
         return 0 if self._vbox is None else self._vbox[0]
 
     def _version_box(self) -> list:
-        """[version, clock]: the in-place changes this memory has had, and the process's
-        in-place clock (`mode.inplace_changes`) at the latest of them. Views share their
-        base's box; backward reads it to catch a saved tensor changed after it was saved."""
+        """[version, clock, ticks]: the in-place changes this memory has had, the process's
+        in-place clock (`mode.inplace_changes`) at the latest of them, and (from the first
+        change) the clock at each of the last few. Views share their base's box; backward reads
+        it to catch a saved tensor changed after it was saved, and to name the saved version."""
         if self._vbox is None:
             self._vbox = [0, 0]
         return self._vbox
