@@ -559,6 +559,49 @@ def test_progress_bar_shows_loss_and_accuracy(
     assert "test accuracy" in stdout.lower()
 
 
+def test_progress_when_stderr_is_not_a_terminal_is_one_line_per_epoch(tmp_path: Path) -> None:
+    """Issue: into a pipe or a CI log, tqdm wrote every update into one huge '\\r'-joined line."""
+    out = tmp_path / "log"
+    proc = subprocess.run(  # bytes: text mode would turn each "\r" into a newline
+        [sys.executable, "-m", "tinygrad_edu", "train", "--epochs", "3", "--hidden", "16"]
+        + ["--out", str(out)],
+        capture_output=True,
+        cwd=tmp_path,
+        env=_env(),
+        timeout=120,
+    )
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, stderr
+    assert "\r" not in stderr, repr(stderr[:300])
+    lines = stderr.split("\n")[:-1]
+    assert len(lines) == 3, lines
+    history = read_metrics(out)["history"]
+    for epoch, line in enumerate(lines):
+        assert line.startswith(f"epoch {epoch + 1}/3 "), line
+        assert f"loss={history['train_loss'][epoch]:.4f}" in line, line
+        assert f"acc={history['train_acc'][epoch]:.3f}" in line, line
+        assert f"test_acc={history['test_acc'][epoch]:.3f}" in line, line
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_is_a_tqdm_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("tqdm")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    argv = ["train", "--epochs", "2", "--hidden", "16", "--out", str(tmp_path / "tty")]
+    assert cli.main(argv) == 0
+    text = terminal.getvalue()
+    assert "\r" in text and "training" in text and "2/2" in text, repr(text)
+    assert "loss=" in text and "test_acc=" in text, repr(text)
+    assert "epoch 1/2" not in text  # not the plain lines
+
+
 # -- without matplotlib -------------------------------------------------------------------------
 def test_train_without_matplotlib(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch

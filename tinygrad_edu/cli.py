@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -148,7 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run each training step under tg.jit: recorded once, checked once against "
         "eager, then replayed (same results, less Python per step)",
     )
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress output (a bar on a terminal, else a line per epoch)",
+    )
     graph = commands.add_parser(
         "graph",
         help="draw the graph of one training step of a small MLP",
@@ -206,6 +211,13 @@ def run_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if importlib.util.find_spec("safetensors") is None:  # found now, not after the training
+        print(
+            "tinygrad-edu train: writing weights.safetensors needs the safetensors package, "
+            "which is not installed: pip install safetensors",
+            file=sys.stderr,
+        )
+        return 1
     problem = _unwritable(Path(cfg.out))
     if problem:  # found now, not after the whole training
         print(
@@ -277,8 +289,6 @@ def _unwritable(folder: Path) -> str | None:
 def run_graph(args: argparse.Namespace) -> int:
     import shutil
 
-    import graphviz
-
     from tinygrad_edu.viz import training_step_graph
 
     drawing = training_step_graph(
@@ -293,23 +303,37 @@ def run_graph(args: argparse.Namespace) -> int:
     if args.format != "dot":
         target = f"{out}.{args.format}"
         try:
-            if shutil.which("dot") is None:
-                raise graphviz.ExecutableNotFound(["dot"])
-            drawing.render(outfile=target, cleanup=True)
-            print(f"wrote {target}")
-            return 0
-        except graphviz.CalledProcessError as err:
-            print(f"tinygrad-edu graph: Graphviz could not draw {target}: {err}", file=sys.stderr)
-            return 1
-        except graphviz.ExecutableNotFound:
+            import graphviz
+        except ImportError:  # draw_graph wrote the DOT text without it; drawing needs it
             print(
-                f"warning: Graphviz's `dot` program was not found, so {target} was not drawn; "
-                f"wrote the DOT source to {dot_file} instead. Install Graphviz "
-                "(`apt-get install graphviz`, `brew install graphviz`, or "
-                "https://graphviz.org/download/) and run again, or convert it with "
-                f"`dot -T{args.format} {dot_file} -o {target}`.",
+                f"warning: the graphviz Python package is not installed, so {target} was not "
+                f"drawn; wrote the DOT source to {dot_file} instead. Install it with "
+                "`pip install graphviz` (Graphviz's `dot` program is needed too) and run again, "
+                f"or convert it with `dot -T{args.format} {dot_file} -o {target}`.",
                 file=sys.stderr,
             )
+        else:
+            try:
+                if shutil.which("dot") is None:
+                    raise graphviz.ExecutableNotFound(["dot"])
+                drawing.render(outfile=target, cleanup=True)
+                print(f"wrote {target}")
+                return 0
+            except graphviz.CalledProcessError as err:
+                print(
+                    f"tinygrad-edu graph: Graphviz could not draw {target}: {err}",
+                    file=sys.stderr,
+                )
+                return 1
+            except graphviz.ExecutableNotFound:
+                print(
+                    f"warning: Graphviz's `dot` program was not found, so {target} was not "
+                    f"drawn; wrote the DOT source to {dot_file} instead. Install Graphviz "
+                    "(`apt-get install graphviz`, `brew install graphviz`, or "
+                    "https://graphviz.org/download/) and run again, or convert it with "
+                    f"`dot -T{args.format} {dot_file} -o {target}`.",
+                    file=sys.stderr,
+                )
     dot_file.write_text(drawing.source)
     print(f"wrote {dot_file}")
     return 0

@@ -28,8 +28,6 @@ import struct
 from typing import Any
 
 import numpy as np
-import safetensors.numpy
-from safetensors import SafetensorError
 
 from tinygrad_edu.tensor import Tensor
 
@@ -37,6 +35,19 @@ FORMAT_KEY = "tinygrad_edu"  # the one key of the header's __metadata__ that we 
 FORMAT_VERSION = 1
 
 _PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+
+
+def _safetensors(who: str) -> Any:
+    """The safetensors package, imported on first use (the rest of tinygrad_edu needs numpy)."""
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ModuleNotFoundError(
+            f"{who} reads and writes safetensors files with the safetensors package, which is "
+            "not installed: pip install safetensors",
+            name="safetensors",
+        ) from None
+    return safetensors
 
 
 # -- save ---------------------------------------------------------------------------------------
@@ -55,10 +66,12 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     >>> tg.save(opt, "opt.safetensors")            # stored as "state.0.momentum_buffer" + JSON
 
     Raises TypeError for a value it cannot store (naming its key path), ValueError when two
-    tensors flatten to the same dotted key (`{"a.b": x, "a": {"b": y}}`).
+    tensors flatten to the same dotted key (`{"a.b": x, "a": {"b": y}}`), and
+    ModuleNotFoundError (an ImportError) saying `pip install safetensors` without that package.
     """
     if not isinstance(obj, dict):
         raise TypeError(f"tg.save expects a dict (e.g. a state dict), got {type(obj).__name__}")
+    safetensors = _safetensors("tg.save")
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, (), arrays)
     description = json.dumps({"format_version": FORMAT_VERSION, "structure": structure})
@@ -168,8 +181,10 @@ def load(path: str | os.PathLike) -> dict:
 
     Raises FileNotFoundError for a missing file, and ValueError for anything that is not a valid
     safetensors file (empty, truncated, foreign, or a pickle such as `torch.save` output: pickles
-    are never loaded, because unpickling can run arbitrary code).
+    are never loaded, because unpickling can run arbitrary code); ModuleNotFoundError saying
+    `pip install safetensors` without that package.
     """
+    safetensors = _safetensors("tg.load")
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -183,7 +198,7 @@ def load(path: str | os.PathLike) -> dict:
         ) from None
     try:
         arrays = safetensors.numpy.load(data)
-    except SafetensorError as err:
+    except safetensors.SafetensorError as err:
         raise ValueError(_not_safetensors_message(path, data, err)) from None
     except (KeyError, TypeError, ValueError) as err:  # a dtype numpy lacks: bfloat16, float8
         raise ValueError(

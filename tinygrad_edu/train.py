@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -127,13 +128,7 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
         "test_loss": [],
         "test_acc": [],
     }
-    epochs = range(cfg.epochs)
-    bar = None
-    if progress:
-        from tqdm import tqdm  # loaded only when used: importing tinygrad_edu stays quick
-
-        bar = tqdm(epochs, desc="training", unit="epoch", leave=True)
-        epochs = bar
+    bar = _progress_bar(cfg.epochs) if progress else None
 
     def train_step(xb: tg.Tensor, yb: tg.Tensor) -> tuple[tg.Tensor, tg.Tensor]:
         """One step: forward, loss, backward, update; returns the loss and the hits."""
@@ -150,7 +145,7 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
     # eager, and the rest replayed: the same numbers, without the engine's bookkeeping
     run_step = tg.jit(train_step) if cfg.jit else train_step
     step = 0
-    for _ in epochs:
+    for epoch in bar if bar is not None else range(cfg.epochs):
         losses, correct = [], 0
         for xb, yb in loader:
             # cosine decay: the learning rate glides from base_lr to 0 over the run (a jitted
@@ -173,6 +168,14 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
                 loss=f"{history['train_loss'][-1]:.4f}",
                 acc=f"{history['train_acc'][-1]:.3f}",
                 test_acc=f"{test_acc:.3f}",
+            )
+        elif progress:  # no terminal (a pipe, a CI log) or no tqdm: one plain line per epoch
+            print(
+                f"epoch {epoch + 1}/{cfg.epochs}  loss={history['train_loss'][-1]:.4f}  "
+                f"acc={history['train_acc'][-1]:.3f}  test_acc={test_acc:.3f}  "
+                f"({time.perf_counter() - start:.1f} s)",
+                file=sys.stderr,
+                flush=True,
             )
 
     test_loss, test_acc, pred = evaluate(model, X_test, y_test)
@@ -202,6 +205,22 @@ def train_digits(cfg: TrainConfig, progress: bool = True) -> dict:
     (out / "metrics.json").write_text(json.dumps(_finite_or_none(metrics), indent=2))
     metrics["curves"] = plot_curves(history, out / "curves.png")
     return metrics
+
+
+def _progress_bar(epochs: int) -> Any:
+    """A tqdm bar over the epochs when stderr is a terminal and tqdm is installed, else None.
+
+    Into a pipe or a CI log a bar's redraws (each starts with a carriage return) pile up into one
+    huge line, so there, and without tqdm, train_digits prints a plain line per epoch instead.
+    """
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    try:
+        from tqdm import tqdm  # loaded only when used: importing tinygrad_edu stays quick
+    except ImportError:
+        return None
+    return tqdm(range(epochs), desc="training", unit="epoch", leave=True)
 
 
 def _check_progress(history: dict, lr: float, cfg: TrainConfig) -> None:

@@ -165,12 +165,17 @@ def draw_graph(
     big, draws the `max_nodes` boxes nearest the output and says how many were left out.
 
     Shows inline in Jupyter; `.render("graph", format="png")` writes graph.png (needs Graphviz's
-    `dot` program); `.source` is the DOT text (needs nothing).
+    `dot` program); `.source` is the DOT text (needs nothing). Without the graphviz Python
+    package it returns a `tinygrad_edu.dot.Digraph` instead: the same `.source`, but rendering
+    says what to install (`pip install graphviz`).
 
     >>> g = tg.draw_graph(loss, model=model)
     >>> g.render("mlp", format="png", cleanup=True)      # writes mlp.png
     """
-    import graphviz
+    try:
+        from graphviz import Digraph
+    except ImportError:  # DOT is text: the same source without the package, which renders it
+        from tinygrad_edu.dot import Digraph
 
     if not roots:
         raise TypeError("draw_graph: give at least one Tensor to draw, e.g. draw_graph(loss)")
@@ -191,7 +196,7 @@ def draw_graph(
     grad_of = _gradients(view, lay) if need_grads else {}
     if grads and view.seed_text():
         notes.append(f"grad: the gradient of {view.seed_text()} with respect to each tensor")
-    drawing = _Drawing(graphviz, view, rankdir, values, grads, color, grad_of)
+    drawing = _Drawing(Digraph, view, rankdir, values, grads, color, grad_of)
     for item, (kind, obj, cluster) in lay.items.items():
         drawing.add(item, kind, obj, cluster)
     if lay.dropped:
@@ -231,17 +236,19 @@ def _gradients(view: GraphView, lay: Layout) -> dict[int, Any]:
 
 
 class _Drawing:
-    """The Digraph being written: nodes go into nested clusters, one per module."""
+    """The Digraph being written: nodes go into nested clusters, one per module.
+
+    Digraph: graphviz.Digraph, or tinygrad_edu.dot.Digraph (the same DOT) without graphviz."""
 
     def __init__(
-        self, graphviz: Any, view: GraphView, rankdir: str, values: bool, grads: bool,
+        self, Digraph: type, view: GraphView, rankdir: str, values: bool, grads: bool,
         color: str, grad_of: dict[int, Any],
     ) -> None:  # fmt: skip
-        self.graphviz, self.view, self.values, self.grads = graphviz, view, values, grads
+        self.Digraph, self.view, self.values, self.grads = Digraph, view, values, grads
         self.color, self.grad_of = color, grad_of
         self.paths = view.module_paths()
         self.clusters: dict[tuple, Any] = {}
-        self.dot = graphviz.Digraph("tinygrad_edu", format="svg")
+        self.dot = Digraph("tinygrad_edu", format="svg")
         self.dot.attr(rankdir=rankdir, fontname="Helvetica", nodesep="0.25", ranksep="0.35")
         self.dot.attr("node", fontname="Helvetica", fontsize="11", margin="0.08,0.04")
         self.dot.attr("edge", color="#666666", arrowsize="0.7", penwidth="1.1")
@@ -257,7 +264,7 @@ class _Drawing:
         for depth in range(1, len(cluster) + 1):
             c = cluster[:depth]
             if c not in self.clusters:
-                sub = self.graphviz.Digraph(name=f"cluster_{len(self.clusters)}")
+                sub = self.Digraph(name=f"cluster_{len(self.clusters)}")
                 sub.attr(label=_scope_label(c[-1], self.paths), labeljust="l", fontsize="11")
                 sub.attr(style="rounded,filled", fillcolor="#f4f6fa" if depth % 2 else "#e9edf4")
                 sub.attr(color="#9aa5b8", fontname="Helvetica", fontcolor="#2b3a55")
