@@ -6,7 +6,10 @@ kind of mistake; then it runs over both files.
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -179,3 +182,60 @@ def test_the_readme_speed_table_uses_the_benchmarks_bars_and_its_verdicts_follow
         else:
             raise AssertionError(f"a row no benchmark prints: {row}")
         assert result.rstrip("?") == ("PASS" if value <= bar else "FAIL"), row
+
+
+# -- pictures: each says what made it, and that command makes it ---------------------------------
+
+IMAGES = ROOT / "docs" / "images"
+IMAGE_LINK = re.compile(r"!\[[^\]]*\]\(([^)]*images/([\w.-]+\.png))\)")
+
+
+def _provenance() -> dict[str, str]:
+    """docs/images/README.md's table: picture file name -> the command that made it."""
+    rows = re.findall(
+        r"^\| `([\w.-]+\.png)` \| `([^`]+)` \|", (IMAGES / "README.md").read_text(), re.M
+    )
+    return dict(rows)
+
+
+def test_every_picture_says_what_made_it_and_the_docs_say_the_same():
+    made_by = _provenance()
+    assert set(made_by) == {p.name for p in IMAGES.glob("*.png")}, "a picture without a row"
+    for doc in DOCS:
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        for match in IMAGE_LINK.finditer(text):
+            name = match.group(2)
+            assert name in made_by, f"{doc} shows {name}, which docs/images/README.md lacks"
+            before = text[max(0, match.start() - 400) : match.start()]
+            said = re.findall(r"`(tinygrad-edu [^`]+)`", before)
+            assert said and said[-1] == made_by[name], (
+                f"{doc}: the text before {name} says it is {said[-1:] or 'nothing'}, "
+                f"docs/images/README.md says {made_by[name]!r}"
+            )
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
+def test_each_pictures_command_makes_that_picture(tmp_path):
+    if shutil.which("dot") is None:
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail("CI=true but Graphviz's `dot` is not installed", pytrace=False)
+        pytest.skip("Graphviz's `dot` is not installed (apt-get install graphviz)")
+    from tinygrad_edu.cli import main
+
+    for name, command in _provenance().items():
+        words = shlex.split(command)
+        assert words[0] == "tinygrad-edu"
+        out = words.index("--out") + 1
+        words[out] = str(tmp_path / Path(words[out]).name)
+        assert main(words[1:]) == 0, command
+        made, kept = _png_size(Path(words[out] + ".png")), _png_size(IMAGES / name)
+        # the same drawing; Graphviz builds may differ by a few pixels in font metrics
+        assert all(abs(a - b) <= 0.03 * b for a, b in zip(made, kept)), (
+            f"{command} draws a {made[0]}x{made[1]} picture, docs/images/{name} is "
+            f"{kept[0]}x{kept[1]}: redraw it with that command"
+        )

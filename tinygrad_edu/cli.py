@@ -170,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--color", choices=["kind", "grad"], default="kind", help="colour by kind or by gradient"
     )
     graph.add_argument("--collapse", action="store_true", help="one box per layer")
+    graph.add_argument(
+        "--rankdir",
+        choices=["LR", "TB"],
+        default="LR",
+        help="the direction data flows: LR left to right (default, wide), TB top to bottom",
+    )
     check = commands.add_parser(
         "gradcheck",
         help="check every differentiable op against finite differences",
@@ -296,6 +302,7 @@ def run_graph(args: argparse.Namespace) -> int:
         grads=not args.no_grads,
         color=args.color,
         collapse=args.collapse,
+        rankdir=args.rankdir,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
