@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -237,6 +238,87 @@ def _block(label: str, text: str) -> list[str]:
     return [label + first] + [" " * len(label) + line for line in rest]
 
 
+@dataclass
+class ExplainedStep:
+    """One op's step of `explain`, as text: `lines` is what explain prints for it.
+
+    `sent` pairs each input that received a gradient with the text of what it received, `done`
+    each leaf whose gradient became complete here with the text of its total (both also in
+    `lines`). The step numbered 0 (node None) holds only leaves done before any op: a root
+    that is itself a leaf.
+    """
+
+    number: int
+    node: Function | None
+    lines: list[str] = field(default_factory=list)
+    sent: list[tuple[Tensor, str]] = field(default_factory=list)
+    done: list[tuple[Tensor, str]] = field(default_factory=list)
+
+
+def explained_steps(view: GraphView, root: Tensor) -> tuple[list[str], list[ExplainedStep]]:
+    """The introduction and the steps of `explain(root)`: what explain prints, in pieces that a
+    page can show one at a time (the graph explorer's step mode uses exactly these)."""
+    view.check_not_freed()
+    r = view.name(root)
+    of = view.seed_text()
+
+    def d(name: str) -> str:
+        return f"d({of})/d({name})"
+
+    seed = "1" if root.size == 1 else "ones (the gradient of a sum)"
+    intro = (
+        f"Backward pass of {of} (shape {root.shape}, {root.dtype}), seeded with {d(r)} = "
+        f"{seed}. Each op multiplies the gradient arriving from above by its local derivative "
+        "(the chain rule) and sends the result to its inputs; a tensor used more than once adds "
+        "up what it receives."
+    )
+    steps = view.steps()
+    # The engine hands out the leaves last; each is shown under the step that sent it its
+    # last piece of gradient, where its gradient became complete.
+    last_sender: dict[int, int] = {}  # id(leaf) -> index of that step
+    for i, step in enumerate(steps):
+        if step.leaf is None:
+            for t, g in zip(step.node.inputs, step.input_grads):
+                if g is not None and t.grad_fn is None:
+                    last_sender[id(t)] = i
+    finished: dict[int, list[Step]] = {}
+    for step in steps:
+        if step.leaf is not None:
+            finished.setdefault(last_sender.get(id(step.leaf), -1), []).append(step)
+
+    def leaves_done(i: int, into: ExplainedStep) -> None:
+        for leaf_step in finished.get(i, []):
+            name = view.name(leaf_step.leaf)
+            text = _block(f"  leaf {name} is done: {d(name)} = ", format_array(leaf_step.grad, 16))
+            into.lines += text
+            into.done.append((leaf_step.leaf, "\n".join(text)))
+
+    out_steps = [ExplainedStep(0, None)]
+    leaves_done(-1, out_steps[0])  # a root that is itself a leaf
+    for i, step in enumerate(steps):
+        if step.leaf is not None:
+            continue
+        node = step.node
+        here = ExplainedStep(len(out_steps), node)
+        out = view.name(_output_of(view, node))
+        ins = ", ".join(view.name(t) for t in node.inputs)
+        here.lines.append(f"step {here.number}: {node.name}   {out} = {node.name}({ins})")
+        here.lines.append(f"  formula:     {node.formula}")
+        here.lines += _block(f"  from above:  {d(out)} = ", format_array(step.grad, 16))
+        for t, g in zip(node.inputs, step.input_grads):
+            name = view.name(t)
+            if g is None:
+                why = "a constant" if view.kind(t) == "constant" else f"{name} needs no gradient"
+                here.lines.append(f"  to {name}: nothing ({why})")
+            else:
+                text = _block(f"  to {name}:  {d(name)} += ", format_array(g, 16))
+                here.lines += text
+                here.sent.append((t, "\n".join(text)))
+        leaves_done(i, here)
+        out_steps.append(here)
+    return textwrap.wrap(intro, 100), out_steps
+
+
 def explain(root: Tensor, model: Module | None = None) -> str:
     """The backward pass of `root` as text: one step per op, in the order the engine runs them.
 
@@ -254,68 +336,16 @@ def explain(root: Tensor, model: Module | None = None) -> str:
     if not isinstance(root, Tensor):
         raise TypeError(f"explain: expected a Tensor, got {type(root).__name__}")
     view = GraphView([root], model, who="explain")
-    r = view.name(root)
     if not root.requires_grad:
         return (
-            f"{r} (shape {root.shape}) does not require grad: no graph leads to it, so there "
-            "is no backward pass to explain (create the inputs with requires_grad=True)"
+            f"{view.name(root)} (shape {root.shape}) does not require grad: no graph leads to "
+            "it, so there is no backward pass to explain (create the inputs with "
+            "requires_grad=True)"
         )
-    view.check_not_freed()
-    of = view.seed_text()
-
-    def d(name: str) -> str:
-        return f"d({of})/d({name})"
-
-    seed = "1" if root.size == 1 else "ones (the gradient of a sum)"
-    intro = (
-        f"Backward pass of {of} (shape {root.shape}, {root.dtype}), seeded with {d(r)} = "
-        f"{seed}. Each op multiplies the gradient arriving from above by its local derivative "
-        "(the chain rule) and sends the result to its inputs; a tensor used more than once adds "
-        "up what it receives."
-    )
-    lines = textwrap.wrap(intro, 100)
-    steps = view.steps()
-    # The engine hands out the leaves last; each is shown under the step that sent it its
-    # last piece of gradient, where its gradient became complete.
-    last_sender: dict[int, int] = {}  # id(leaf) -> index of that step
-    for i, step in enumerate(steps):
-        if step.leaf is None:
-            for t, g in zip(step.node.inputs, step.input_grads):
-                if g is not None and t.grad_fn is None:
-                    last_sender[id(t)] = i
-    finished: dict[int, list[Step]] = {}
-    for step in steps:
-        if step.leaf is not None:
-            finished.setdefault(last_sender.get(id(step.leaf), -1), []).append(step)
-
-    def leaves_done(i: int) -> None:
-        for leaf_step in finished.get(i, []):
-            name = view.name(leaf_step.leaf)
-            lines.extend(
-                _block(f"  leaf {name} is done: {d(name)} = ", format_array(leaf_step.grad, 16))
-            )
-
-    leaves_done(-1)  # a root that is itself a leaf
-    number = 0
-    for i, step in enumerate(steps):
-        if step.leaf is not None:
-            continue
-        number += 1
-        node = step.node
-        out = view.name(_output_of(view, node))
-        ins = ", ".join(view.name(t) for t in node.inputs)
-        lines.append("")
-        lines.append(f"step {number}: {node.name}   {out} = {node.name}({ins})")
-        lines.append(f"  formula:     {node.formula}")
-        lines += _block(f"  from above:  {d(out)} = ", format_array(step.grad, 16))
-        for t, g in zip(node.inputs, step.input_grads):
-            name = view.name(t)
-            if g is None:
-                why = "a constant" if view.kind(t) == "constant" else f"{name} needs no gradient"
-                lines.append(f"  to {name}: nothing ({why})")
-            else:
-                lines += _block(f"  to {name}:  {d(name)} += ", format_array(g, 16))
-        leaves_done(i)
+    intro, steps = explained_steps(view, root)
+    lines = intro + steps[0].lines
+    for step in steps[1:]:
+        lines += [""] + step.lines
     return "\n".join(lines)
 
 

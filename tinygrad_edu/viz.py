@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 import textwrap
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -172,6 +173,27 @@ def draw_graph(
     >>> g = tg.draw_graph(loss, model=model)
     >>> g.render("mlp", format="png", cleanup=True)      # writes mlp.png
     """
+    options = dict(values=values, grads=grads, color=color, rankdir=rankdir)
+    return drawn_graph(roots, model, collapse, max_nodes, **options).digraph
+
+
+@dataclass
+class DrawnGraph:
+    """What draw_graph made, for the explorer: the Digraph, the graph read (`view`), what was
+    drawn (`layout`: item id -> tensor, op or module box) and the gradients shown."""
+
+    digraph: Any
+    view: GraphView
+    layout: Layout
+    grad_of: dict[int, Any]
+
+
+def drawn_graph(
+    roots: tuple, model: Module | None, collapse: bool | str, max_nodes: int, **options: Any
+) -> DrawnGraph:
+    """draw_graph's work, keeping what it read and laid out (the explorer needs both)."""
+    values, grads = options["values"], options["grads"]
+    color, rankdir = options["color"], options["rankdir"]
     try:
         from graphviz import Digraph
     except ImportError:  # DOT is text: the same source without the package, which renders it
@@ -208,7 +230,7 @@ def draw_graph(
         drawing.dot.edge(a, b)
     if color == "grad":
         notes.append(drawing.legend())
-    return drawing.finish(notes)
+    return DrawnGraph(drawing.finish(notes), view, lay, grad_of)
 
 
 def _check_option(name: str, value: Any, valid: tuple) -> None:
