@@ -7,13 +7,22 @@ created it.
 >>> with tg.detect_anomaly():
 ...     loss = model(x).log().mean()     # raises at Log if an input was <= 0
 ...     loss.backward()
+
+numpy's own floating-point warnings ("RuntimeWarning: divide by zero encountered in log") are
+not shown for the package's code (see quiet_numpy): numpy names the line of numpy code that hit
+the problem, which inside the engine is a line of this package (ops/elementwise.py), neither the
+op nor the user's code, and it printed before the engine's own report. What an op returns is
+numpy's, as in PyTorch (log(0) = -inf, 0/0 = nan); anomaly mode says which op made it and where,
+and `tinygrad-edu train` stops when its loss is not finite.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,6 +30,30 @@ import numpy as np
 from tinygrad_edu import mode
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+_MESSAGE, _MODULE = ".* encountered in ", r"tinygrad_edu(\.|$)"  # numpy's text; our modules
+# the entry warnings.filterwarnings makes of the filter: (action, message, category, module, line)
+_ENTRY = ("ignore", re.compile(_MESSAGE, re.I), RuntimeWarning, re.compile(_MODULE), 0)
+quiet_filters: list | None = None  # the `warnings.filters` list known to hold that entry
+
+
+def quiet_numpy() -> None:
+    """Make sure the current `warnings.filters` ignores numpy's warnings from this package.
+
+    One filter: numpy's floating-point warnings ("<what> encountered in <ufunc>") whose line is
+    in a module of the package. It is added after the filters already there, so the user's own
+    (`python -W error`, `warnings.simplefilter("always")`, pytest.warns) still decide; numpy
+    called from the user's code warns as before, and `np.errstate(all="raise")` still raises in
+    the op. A filter costs the ops nothing, as numpy reads the filters only when it has
+    something to say. `warnings.catch_warnings()` (pytest runs every test inside one) swaps
+    `warnings.filters` for a copy and back, which could lose the filter: so Function.apply and
+    the backward walk check that the list is still `quiet_filters` (one `is`) and call this
+    when it is not.
+    """
+    global quiet_filters
+    if _ENTRY not in warnings.filters:
+        warnings.filterwarnings("ignore", _MESSAGE, RuntimeWarning, _MODULE, append=True)
+    quiet_filters = warnings.filters
 
 
 def set_detect_anomaly(enabled: bool) -> None:

@@ -11,6 +11,7 @@ No recursion anywhere: a chain of a million ops is walked with an explicit heap.
 from __future__ import annotations
 
 import numbers
+import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from heapq import heappop, heappush
@@ -72,6 +73,8 @@ def backward_steps(
     """
     pending: dict[Any, Any] = {}  # node or leaf -> gradient summed so far
     heap: list[tuple[int, Function]] = []  # (-_seq, node) of each node a gradient reached
+    if warnings.filters is not anomaly.quiet_filters:  # as in Function.apply (anomaly.py)
+        anomaly.quiet_numpy()
     for root, g in zip(roots, root_grads):
         _send(pending, heap, root, g)
     while heap:

@@ -16,6 +16,7 @@ Formulas therefore use operators and methods that numpy arrays and Tensors share
 
 from __future__ import annotations
 
+import warnings
 from itertools import count
 from typing import Any
 
@@ -71,6 +72,8 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Run the op on Tensors; record a node when gradients will be needed."""
         node = cls(**params) if params else cls()
+        if warnings.filters is not anomaly.quiet_filters:  # numpy's warnings stay quiet in here
+            anomaly.quiet_numpy()
         try:
             raw = node.forward(*[t.data for t in inputs])
         except (ValueError, IndexError) as err:  # bad shapes, axes or indices

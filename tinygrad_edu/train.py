@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -252,24 +252,92 @@ def _finite_or_none(value: Any) -> Any:
     return value
 
 
+class CurveLimits(NamedTuple):
+    """What the axes of curves.png show, fitted to one run's history (see curve_limits)."""
+
+    loss_ylim: tuple[float, float]
+    loss_scale: str  # "log" when the loss spans more than a decade, else "linear"
+    acc_ylim: tuple[float, float]  # within [0, 1]
+    best_epoch: int  # counted from 1: the epoch of the highest held-out accuracy
+    best_acc: float
+    best_split: str  # whose accuracy that is: "val" or "test" ("train" if the history has neither)
+
+
+SPLITS = ("train", "val", "test")  # the curves a history may hold: f"{split}_loss", f"{split}_acc"
+MARGIN = 0.05  # of the data's span, added below and above it (on a log axis, of its decades)
+LOG_SPAN = 10.0  # a loss whose largest value is more than this times its smallest: log axis
+
+
+def curve_limits(history: dict) -> CurveLimits:
+    """The y-limits of both panels, the loss axis's scale and the best epoch of a history.
+
+    Each axis holds every finite value of its curves with a little margin: accuracy within
+    [0, 1], and the loss on a log axis when it spans more than a decade (a default run goes
+    from 1.2 to 0.01, and on a linear axis everything after epoch 3 would lie on the floor).
+    """
+    acc = _finite_values(history, "acc")
+    lo, hi = (min(acc), max(acc)) if acc else (0.0, 1.0)
+    pad = max(MARGIN * (hi - lo), 0.01)  # at least a point of accuracy: a flat run at 10%
+    acc_ylim = (max(0.0, lo - pad), min(1.0, hi + pad))
+
+    loss = _finite_values(history, "loss")
+    lo, hi = (min(loss), max(loss)) if loss else (0.0, 1.0)
+    if lo > 0 and hi > LOG_SPAN * lo:
+        factor = (hi / lo) ** MARGIN
+        loss_ylim, loss_scale = (lo / factor, hi * factor), "log"
+    else:
+        pad = max(MARGIN * (hi - lo), 0.02 * hi, 1e-3)  # a flat loss gets a band around it
+        loss_ylim, loss_scale = (max(0.0, lo - pad), hi + pad), "linear"
+
+    split = next((s for s in ("val", "test") if history.get(f"{s}_acc")), "train")
+    held_out = history.get(f"{split}_acc") or [0.0]
+    best = int(np.argmax(held_out))  # the first, if several epochs tie
+    return CurveLimits(loss_ylim, loss_scale, acc_ylim, best + 1, float(held_out[best]), split)
+
+
+def _finite_values(history: dict, kind: str) -> list[float]:
+    """Every finite value of the history's curves of one kind ("loss" or "acc")."""
+    values = (v for split in SPLITS for v in history.get(f"{split}_{kind}", ()))
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
 def plot_curves(history: dict, path: Path) -> str | None:
-    """Loss and accuracy per epoch, train and test, as a PNG; None without matplotlib."""
+    """Loss and accuracy per epoch, train and held-out, as a PNG; None without matplotlib.
+
+    The axes fit the run (curve_limits) and the best epoch is marked on both panels.
+    """
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
+    limits = curve_limits(history)
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    ax_loss.plot(epochs, history["train_loss"], label="train")
-    ax_loss.plot(epochs, history["test_loss"], label="test")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="Loss", yscale="log")
-    ax_acc.plot(epochs, history["train_acc"], label="train")
-    ax_acc.plot(epochs, history["test_acc"], label="test")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0.8, 1.0))
+    for split in SPLITS:
+        if history.get(f"{split}_loss"):
+            ax_loss.plot(epochs, history[f"{split}_loss"], label=split)
+        if history.get(f"{split}_acc"):
+            ax_acc.plot(epochs, history[f"{split}_acc"], label=split)
+    ax_loss.set_yscale(limits.loss_scale)
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="Loss", ylim=limits.loss_ylim)
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=limits.acc_ylim)
+    best = limits.best_epoch
+    ax_acc.plot(
+        [best],
+        [limits.best_acc],
+        marker="*",
+        markersize=12,
+        linestyle="none",
+        color="C3",
+        label=f"best {limits.best_split} {limits.best_acc:.1%} (epoch {best})",
+    )
     for ax in (ax_loss, ax_acc):
+        ax.axvline(best, color="C3", linestyle="--", linewidth=1, alpha=0.6)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle("MLP on the 8x8 digits")
