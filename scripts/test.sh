@@ -18,8 +18,11 @@ if ! .venv/bin/pip install -q torch==2.13.0; then
     echo "note: PyTorch 2.13.0 could not be installed; PyTorch comparisons will be skipped."
 fi
 
-# 3. The Graphviz binary `dot`, for rendering graphs (tests that need it skip without it).
-bash scripts/install_graphviz.sh || die "could not install Graphviz"
+# 3. Debian's Graphviz (`dot`, for rendering graphs) and Chromium (for the graph explorer's
+#    browser tests, driven by Playwright); tests that need them skip without them, outside CI.
+bash scripts/install_debian.sh dot graphviz "the graph rendering tests" || die "could not install Graphviz"
+bash scripts/install_debian.sh chromium chromium "the graph explorer's browser tests" ||
+    die "could not install Chromium"
 
 # 4. Lint and format check.
 .venv/bin/ruff check . || die "ruff check failed"

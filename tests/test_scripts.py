@@ -1,6 +1,6 @@
-"""scripts/install_graphviz.sh, the step of the test command that installs Debian's graphviz:
-one line says what it installs and why, and apt's chatter stays in a log unless apt fails
-(issue 22, item 9). Run against a stand-in `apt-get` on a PATH without `dot`."""
+"""scripts/install_debian.sh, the step of the test command that installs Debian's graphviz (and
+chromium): one line says what it installs and why, and apt's chatter stays in a log unless apt
+fails (issue 22, item 9). Run against a stand-in `apt-get` on a PATH without `dot`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "install_graphviz.sh"
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "install_debian.sh"
+ARGS = ["dot", "graphviz", "the graph rendering tests"]
 
 
 def _run(tmp_path: Path, apt_status: int, ci: bool, root: bool = True):
@@ -28,7 +29,9 @@ def _run(tmp_path: Path, apt_status: int, ci: bool, root: bool = True):
         (bin_dir / f).chmod(0o755)
     env = {"PATH": str(bin_dir), "TMPDIR": str(tmp_path), **({"CI": "true"} if ci else {})}
     bash = shutil.which("bash")
-    return subprocess.run([bash, str(SCRIPT)], capture_output=True, text=True, env=env, timeout=30)
+    return subprocess.run(
+        [bash, str(SCRIPT), *ARGS], capture_output=True, text=True, env=env, timeout=30
+    )
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
@@ -47,11 +50,11 @@ def test_a_failed_install_shows_apts_output_and_fails_under_ci(tmp_path):
     done = _run(tmp_path, apt_status=100, ci=True)
     assert done.returncode == 1
     assert done.stderr.count("Get:") == 100
-    assert "could not install Graphviz" in done.stderr
+    assert "could not install graphviz" in done.stderr
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_outside_ci_a_failed_install_is_a_note(tmp_path):
     done = _run(tmp_path, apt_status=100, ci=False)
     assert done.returncode == 0
-    assert "rendering tests will be skipped" in done.stdout
+    assert "the graph rendering tests will be skipped" in done.stdout

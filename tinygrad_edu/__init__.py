@@ -24,6 +24,7 @@ from tinygrad_edu.creation import (
     zeros_like,
 )
 from tinygrad_edu.explain import explain
+from tinygrad_edu.explore import Explorer, explore
 from tinygrad_edu.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_edu.io import load, save
 from tinygrad_edu.mode import enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
@@ -45,6 +46,7 @@ _keep_freed_memory()  # see malloc.py: a step at the M benchmark 25% faster
 __version__ = "0.1.0"
 
 __all__ = [
+    "Explorer",
     "GradcheckError",
     "JitError",
     "JitWarning",
@@ -58,6 +60,7 @@ __all__ = [
     "draw_graph",
     "enable_grad",
     "explain",
+    "explore",
     "eye",
     "float32",
     "float64",

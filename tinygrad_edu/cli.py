@@ -162,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     graph.add_argument("--out", default="graph", help="path without extension (default: graph)")
     graph.add_argument(
-        "--format", choices=["svg", "png", "pdf", "dot"], default="svg", help="(default: svg)"
+        "--format",
+        choices=["svg", "png", "pdf", "dot", "html"],
+        default="svg",
+        help="(default: svg); html: the graph explorer, one page to click through and step "
+        "through backward in a browser",
     )
     graph.add_argument("--no-values", action="store_true", help="leave out the values")
     graph.add_argument("--no-grads", action="store_true", help="leave out the gradients")
@@ -173,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument(
         "--rankdir",
         choices=["LR", "TB"],
-        default="LR",
-        help="the direction data flows: LR left to right (default, wide), TB top to bottom",
+        default=None,
+        help="the direction data flows: LR left to right (wide; the default), TB top to bottom "
+        "(the default for html, beside the page's panel)",
     )
     check = commands.add_parser(
         "gradcheck",
@@ -295,6 +300,8 @@ def _unwritable(folder: Path) -> str | None:
 def run_graph(args: argparse.Namespace) -> int:
     import shutil
 
+    if args.format == "html":
+        return _run_explorer(args)
     from tinygrad_edu.viz import training_step_graph
 
     drawing = training_step_graph(
@@ -302,7 +309,7 @@ def run_graph(args: argparse.Namespace) -> int:
         grads=not args.no_grads,
         color=args.color,
         collapse=args.collapse,
-        rankdir=args.rankdir,
+        rankdir=args.rankdir or "LR",
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -385,3 +392,27 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _run_explorer(args: argparse.Namespace) -> int:
+    """`graph --format html`: the explorer page of the same training step."""
+    from tinygrad_edu.explore import explore
+    from tinygrad_edu.viz import training_step
+
+    loss, model = training_step()
+    explorer = explore(
+        loss,
+        model=model,
+        color=args.color,
+        rankdir=args.rankdir or "TB",
+        collapse=True if args.collapse else "auto",
+    )
+    target = Path(f"{args.out}.html")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        explorer.save(target)
+    except RuntimeError as err:  # no Graphviz to lay the page out
+        print(f"tinygrad-edu graph: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {target} (open it in a browser)")
+    return 0

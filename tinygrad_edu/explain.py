@@ -15,6 +15,7 @@ and the gradient it sends to each input - the chain rule, one multiplication at 
 
 from __future__ import annotations
 
+import html
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -319,7 +320,7 @@ def explained_steps(view: GraphView, root: Tensor) -> tuple[list[str], list[Expl
     return textwrap.wrap(intro, 100), out_steps
 
 
-def explain(root: Tensor, model: Module | None = None) -> str:
+def explain(root: Tensor, model: Module | None = None) -> Explanation:
     """The backward pass of `root` as text: one step per op, in the order the engine runs them.
 
     Each step shows the op's formula, the gradient arriving from above (the gradient of the
@@ -328,7 +329,7 @@ def explain(root: Tensor, model: Module | None = None) -> str:
     elements are shown in full, larger ones as shape and min/mean/max. A non-scalar root is
     explained as sum(root). Tensors are named as in `draw_graph` (parameters by their path in
     `model`, or in the outermost module that ran). It runs the engine's own walk and changes
-    no `.grad`.
+    no `.grad`. The result is a `str` (an `Explanation`) that Jupyter shows as the text itself.
 
     >>> x = tg.Tensor([1.0, 2.0], requires_grad=True, name="x")
     >>> print(tg.explain((x * x).sum()))
@@ -337,7 +338,7 @@ def explain(root: Tensor, model: Module | None = None) -> str:
         raise TypeError(f"explain: expected a Tensor, got {type(root).__name__}")
     view = GraphView([root], model, who="explain")
     if not root.requires_grad:
-        return (
+        return Explanation(
             f"{view.name(root)} (shape {root.shape}) does not require grad: no graph leads to "
             "it, so there is no backward pass to explain (create the inputs with "
             "requires_grad=True)"
@@ -346,7 +347,18 @@ def explain(root: Tensor, model: Module | None = None) -> str:
     lines = intro + steps[0].lines
     for step in steps[1:]:
         lines += [""] + step.lines
-    return "\n".join(lines)
+    return Explanation("\n".join(lines))
+
+
+class Explanation(str):
+    """explain's text: a str (print it, compare it, save it) that Jupyter shows as the text
+    itself, not as its repr with "\\n" escapes."""
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython's plain-text view
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self)}</pre>"
 
 
 def _output_of(view: GraphView, node: Function) -> Tensor:

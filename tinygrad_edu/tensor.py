@@ -232,6 +232,12 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return "Tensor(" + ", ".join([body, *extras]) + ")"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: name, shape, dtype, grad_fn, the values and the grad (notebook.py)."""
+        from tinygrad_edu.notebook import tensor_html
+
+        return tensor_html(self)
+
     # -- autograd -------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Ask for (or stop asking for) this leaf's gradient. Returns self."""

@@ -165,7 +165,8 @@ def draw_graph(
     "auto" does so only when the graph has more than `max_nodes` boxes, and if it is still too
     big, draws the `max_nodes` boxes nearest the output and says how many were left out.
 
-    Shows inline in Jupyter; `.render("graph", format="png")` writes graph.png (needs Graphviz's
+    Shows inline in Jupyter (without Graphviz's `dot` program, a note on how to install it);
+    `.render("graph", format="png")` writes graph.png (needs Graphviz's
     `dot` program); `.source` is the DOT text (needs nothing). Without the graphviz Python
     package it returns a `tinygrad_edu.dot.Digraph` instead: the same `.source`, but rendering
     says what to install (`pip install graphviz`).
@@ -186,6 +187,7 @@ class DrawnGraph:
     view: GraphView
     layout: Layout
     grad_of: dict[int, Any]
+    clusters: dict[str, tuple[str, tuple]]  # DOT cluster name -> (its label, its scope)
 
 
 def drawn_graph(
@@ -194,8 +196,8 @@ def drawn_graph(
     """draw_graph's work, keeping what it read and laid out (the explorer needs both)."""
     values, grads = options["values"], options["grads"]
     color, rankdir = options["color"], options["rankdir"]
-    try:
-        from graphviz import Digraph
+    try:  # graphviz.Digraph; in Jupyter without `dot`, it says how to install it
+        from tinygrad_edu.notebook import Digraph
     except ImportError:  # DOT is text: the same source without the package, which renders it
         from tinygrad_edu.dot import Digraph
 
@@ -230,7 +232,10 @@ def drawn_graph(
         drawing.dot.edge(a, b)
     if color == "grad":
         notes.append(drawing.legend())
-    return DrawnGraph(drawing.finish(notes), view, lay, grad_of)
+    clusters = {
+        sub.name: (_scope_label(c[-1], drawing.paths), c) for c, sub in drawing.clusters.items()
+    }
+    return DrawnGraph(drawing.finish(notes), view, lay, grad_of, clusters)
 
 
 def _check_option(name: str, value: Any, valid: tuple) -> None:
@@ -342,12 +347,22 @@ class _Drawing:
 def training_step_graph(**options: Any) -> graphviz.Digraph:
     """The graph of one training step of a small MLP, as `tinygrad-edu graph` draws it.
 
-    MLP([4, 5, 3]) with fixed weights, on a batch of two hand-written digits (a 0 and a 2,
-    averaged from 8x8 down to 2x2 pixels, so 4 inputs), cross-entropy against their classes,
-    drawn after loss.backward(retain_graph=True) so the parameters show their `.grad`.
-    `options` go to `draw_graph` (values, grads, color, rankdir, collapse, max_nodes).
+    The step is `training_step()`'s; `options` go to `draw_graph` (values, grads, color,
+    rankdir, collapse, max_nodes).
 
     >>> training_step_graph(collapse=True).render("step", format="svg", cleanup=True)
+    """
+    loss, model = training_step()
+    return draw_graph(loss, model=model, **options)
+
+
+def training_step() -> tuple[Tensor, Module]:
+    """One training step of a small MLP, backward done with the graph kept: (loss, model).
+
+    MLP([4, 5, 3]) with fixed weights, on a batch of two hand-written digits (a 0 and a 2,
+    averaged from 8x8 down to 2x2 pixels, so 4 inputs), cross-entropy against their classes,
+    after loss.backward(retain_graph=True), so that the parameters hold their `.grad` and the
+    graph can still be drawn or explored.
     """
     from tinygrad_edu.datasets import load_digits
     from tinygrad_edu.nn import MLP
@@ -366,4 +381,4 @@ def training_step_graph(**options: Any) -> graphviz.Digraph:
     loss = cross_entropy(logits, Tensor(np.array([0, 2])))
     loss.name = "loss"
     loss.backward(retain_graph=True)
-    return draw_graph(loss, model=model, **options)
+    return loss, model
