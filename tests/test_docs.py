@@ -249,3 +249,17 @@ def test_each_pictures_command_makes_that_picture(tmp_path):
             f"{command} draws a {made[0]}x{made[1]} picture, docs/images/{name} is "
             f"{kept[0]}x{kept[1]}: redraw it with that command"
         )
+        if words[0] == "tinygrad-edu" and _dot_version() == _recorded_dot_version():
+            # the Graphviz the pictures were drawn with: the very same bytes
+            same = Path(words[out] + ".png").read_bytes() == (IMAGES / name).read_bytes()
+            assert same, f"{command} no longer draws docs/images/{name}: redraw it"
+
+
+def _dot_version() -> str:
+    done = subprocess.run(["dot", "-V"], capture_output=True, text=True)
+    return re.search(r"version (\S+)", done.stderr + done.stdout).group(1)
+
+
+def _recorded_dot_version() -> str:
+    text = (IMAGES / "README.md").read_text(encoding="utf-8")
+    return re.search(r"drawn with Graphviz (\S+?)[.,;]?\s", text).group(1)
