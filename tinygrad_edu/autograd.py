@@ -15,15 +15,17 @@ import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from heapq import heappop, heappush
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu import anomaly, mode
+from tinygrad_edu import anomaly, function, mode
 from tinygrad_edu.function import Function
 from tinygrad_edu.mode import set_grad_enabled, state
 from tinygrad_edu.ops.dual import sum_to_shape
-from tinygrad_edu.tensor import Tensor
+
+if TYPE_CHECKING:  # for the annotations only: tensors are function.Tensor at run time
+    from tinygrad_edu.tensor import Tensor
 
 
 class Step:
@@ -136,7 +138,7 @@ def _add(total: Any, g: Any) -> Any:
     """Two gradients of one tensor added up."""
     total = total + g
     # numpy adds two 0-d arrays into a scalar; gradients stay arrays (or Tensors)
-    if not isinstance(total, (np.ndarray, Tensor)):
+    if not isinstance(total, (np.ndarray, function.Tensor)):
         total = np.asarray(total)
     return total
 
@@ -144,7 +146,7 @@ def _add(total: Any, g: Any) -> Any:
 def _fit(g: Any, data: np.ndarray, node: Function, t: Tensor) -> Any:
     """A gradient brought to its input's shape and dtype (or a clear error from a backward
     that returned something else; which input it was is looked up only then)."""
-    if not isinstance(g, (np.ndarray, Tensor)):
+    if not isinstance(g, (np.ndarray, function.Tensor)):
         if not isinstance(g, (numbers.Number, np.generic)):
             raise TypeError(
                 f"{node.name}.backward returned a {type(g).__name__} for input "
@@ -180,9 +182,9 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 def _run_hooks(hooks: dict, grad: Any) -> Any:
     for fn in list(hooks.values()):
-        result = fn(grad if isinstance(grad, Tensor) else Tensor._make(grad))
+        result = fn(grad if isinstance(grad, function.Tensor) else function.Tensor._make(grad))
         if result is not None:
-            if not isinstance(result, Tensor):
+            if not isinstance(result, function.Tensor):
                 raise TypeError(
                     f"a gradient hook must return a Tensor or None, got {type(result).__name__}"
                 )
@@ -190,7 +192,7 @@ def _run_hooks(hooks: dict, grad: Any) -> Any:
                 raise ValueError(
                     f"a gradient hook returned shape {result.shape}, expected {grad.shape}"
                 )
-            grad = result if isinstance(grad, Tensor) else result.data
+            grad = result if isinstance(grad, function.Tensor) else result.data
     return grad
 
 
@@ -201,7 +203,7 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str) 
     """The gradients to seed the walk with, checked against the roots."""
     out = []
     for i, root in enumerate(roots):
-        if not isinstance(root, Tensor):
+        if not isinstance(root, function.Tensor):
             raise TypeError(f"{who}: outputs must be Tensors, got {type(root).__name__}")
         if not root.requires_grad:
             raise RuntimeError(
@@ -220,8 +222,8 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str) 
             data = root.data
             g = np.ones(data.shape, data.dtype) if data.ndim else np.array(1, data.dtype)
         else:
-            if not isinstance(g, Tensor):
-                g = Tensor._make(np.asarray(g, dtype=root.dtype))
+            if not isinstance(g, function.Tensor):
+                g = function.Tensor._make(np.asarray(g, dtype=root.dtype))
             if g.shape != root.shape:
                 raise ValueError(
                     f"{who}: the gradient for output {i} has shape {g.shape}, but the output "
@@ -235,8 +237,8 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str) 
 def _seeds(grads: list, create_graph: bool) -> list:
     """Seeds as the walk's currency: Tensors (a given one keeps its graph) or plain arrays."""
     if create_graph:
-        return [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
-    return [g.data if isinstance(g, Tensor) else g for g in grads]
+        return [g if isinstance(g, function.Tensor) else function.Tensor._make(g) for g in grads]
+    return [g.data if isinstance(g, function.Tensor) else g for g in grads]
 
 
 def backward(
@@ -266,12 +268,12 @@ def backward(
 
 def _accumulate(t: Tensor, g: Any, handed_out: set) -> None:
     """t.grad += g, never letting two .grad arrays (or a .grad and a seed) share memory."""
-    if isinstance(g, Tensor):  # create_graph: a differentiable copy keeps the graph
+    if isinstance(g, function.Tensor):  # create_graph: a differentiable copy keeps the graph
         t.grad = g.clone() if t.grad is None else t.grad + g
     elif t.grad is None:
         t.grad = _own(g, handed_out)
     else:
-        t.grad = Tensor._make(np.asanyarray(t.grad.data + g))
+        t.grad = function.Tensor._make(np.asanyarray(t.grad.data + g))
 
 
 def _own(g: np.ndarray, handed_out: set) -> Tensor:
@@ -284,7 +286,7 @@ def _own(g: np.ndarray, handed_out: set) -> Tensor:
     if g.base is not None or id(g) in handed_out or not g.flags.writeable:
         g = g.copy()
     handed_out.add(id(g))
-    return Tensor._make(g)
+    return function.Tensor._make(g)
 
 
 def grad(
@@ -305,17 +307,19 @@ def grad(
     >>> x = tg.Tensor(3.0, requires_grad=True)
     >>> (dx,) = tg.grad(x ** 2, x)       # 2x = 6
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, function.Tensor) else list(outputs)
+    single = isinstance(inputs, function.Tensor)
     inputs = [inputs] if single else list(inputs)
     if grad_outputs is not None:
-        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+        grad_outputs = (
+            [grad_outputs] if isinstance(grad_outputs, function.Tensor) else list(grad_outputs)
+        )
         if len(grad_outputs) != len(outputs):
             raise ValueError(
                 f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
             )
     for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, function.Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} at {i}")
         if not t.requires_grad:
             raise RuntimeError(
@@ -334,7 +338,7 @@ def grad(
             i = by_leaf.get(id(step.leaf)) if step.leaf is not None else by_node.get(id(step.node))
             if i is not None and results[i] is None:
                 g = step.grad
-                results[i] = g if isinstance(g, Tensor) else _own(g, handed_out)
+                results[i] = g if isinstance(g, function.Tensor) else _own(g, handed_out)
     for i, r in enumerate(results):
         if r is None and not allow_unused:
             raise RuntimeError(

@@ -24,49 +24,11 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import Step, backward_steps
+from tinygrad_edu.formatting import _num, format_array
 from tinygrad_edu.function import Function
 from tinygrad_edu.mode import set_grad_enabled
 from tinygrad_edu.nn.module import Module, Parameter
 from tinygrad_edu.tensor import Tensor
-
-# -- numbers as text --------------------------------------------------------------------------
-
-
-def _num(x: Any) -> str:
-    return f"{x:.4g}"
-
-
-def format_array(a: Any, full_up_to: int, shape: bool = True) -> str:
-    """Up to `full_up_to` elements in full (4 significant digits), else shape and min/mean/max
-    (the shape left out with shape=False).
-
-    >>> format_array(np.array([1.0, 2.5]), 6)
-    '[1, 2.5]'
-    >>> format_array(np.arange(20.0).reshape(4, 5), 6)
-    '4x5: min 0  mean 9.5  max 19'
-    """
-    a = np.asarray(a)
-    if a.dtype == bool:
-        a = a.astype(np.int64)
-    elif a.dtype.kind == "f":
-        a = a + 0.0  # -0.0 reads as 0
-    if a.size <= full_up_to:
-        if a.ndim == 0:
-            return _num(a.item())
-        fmt = {"float_kind": _num, "int_kind": str}
-        return np.array2string(a, separator=", ", formatter=fmt, max_line_width=72)
-    finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
-    text = "x".join(str(n) for n in a.shape) + ": " if shape else ""
-    if finite.size == 0:
-        text += "no finite values"
-    else:
-        lo, mean, hi = finite.min(), finite.mean(), finite.max()
-        text += f"min {_num(lo)}  mean {_num(mean)}  max {_num(hi)}"
-    if finite.size != a.size:
-        nan = int(np.isnan(a).sum())
-        text += f"  ({nan} NaN, {a.size - finite.size - nan} Inf)"
-    return text
-
 
 # -- reading the graph ------------------------------------------------------------------------
 

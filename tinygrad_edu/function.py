@@ -24,6 +24,20 @@ import numpy as np
 
 from tinygrad_edu import anomaly, mode
 from tinygrad_edu.mode import state
+from tinygrad_edu.versions import version_at
+
+# -- the one registration point ----------------------------------------------------------------
+# Tensor is built on top of this file (its methods call the ops), so this file, ops/ and
+# autograd.py cannot import it. tensor.py hands its class over instead, once, and the lower
+# layers make and recognise tensors through `function.Tensor`.
+Tensor: Any = None
+
+
+def register_tensor_class(cls: type) -> None:
+    """Make `cls` the class of the tensors ops return (tensor.py calls this with Tensor)."""
+    global Tensor
+    Tensor = cls
+
 
 _next_seq = count(1).__next__  # numbers the nodes in the order they are made
 
@@ -141,7 +155,7 @@ class Function:
         """Raise if a saved input or output was changed in place after this node was made.
 
         Every in-place change records the process's clock in its tensor's version box (see
-        tensor.bump_versions), so "changed after this node was made" is a box whose clock is
+        versions.bump_versions), so "changed after this node was made" is a box whose clock is
         later than the node's. Only runs when the clock has moved since then at all.
         """
         for i, t in enumerate(self.inputs):
@@ -185,7 +199,3 @@ class Function:
             "Call backward(retain_graph=True) the first time if you need to go through the "
             "graph again, or recompute the forward pass."
         )
-
-
-# Tensor's methods call Function.apply, so Tensor is imported last
-from tinygrad_edu.tensor import Tensor, version_at  # noqa: E402

@@ -1,5 +1,6 @@
 """How tinygrad_edu's objects show in Jupyter: a Tensor as a small HTML block, and a graph as a
-picture, or, without Graphviz's `dot` program, as a note on how to install it.
+picture, or, without Graphviz's `dot` program, as a note on how to install it (a Tensor's
+HTML is built in formatting.py, below Tensor).
 
 IPython asks an object for its rich views (`_repr_html_`, `_repr_mimebundle_`, ...) and falls
 back to `repr`. Nothing here is imported with `tinygrad_edu`: Tensor imports it when Jupyter
@@ -15,9 +16,7 @@ import re
 import shutil
 from typing import Any
 
-from tinygrad_edu.explain import format_array
-
-FULL_UP_TO = 100  # a tensor of up to this many elements shows every number
+from tinygrad_edu.formatting import tensor_html  # noqa: F401  (Tensor's HTML; it lives below)
 
 DOWNLOAD = "https://graphviz.org/download/"
 NO_DOT = (
@@ -32,25 +31,6 @@ def no_dot_bundle() -> dict[str, str]:
     text = re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(NO_DOT, quote=False))
     text = text.replace(DOWNLOAD, f'<a href="{DOWNLOAD}">{DOWNLOAD}</a>')
     return {"text/plain": NO_DOT, "text/html": f"<p>{text}</p>"}
-
-
-def tensor_html(t: Any) -> str:
-    """A Tensor for Jupyter: name, shape, dtype and grad_fn, then its value and its `.grad`
-    (up to FULL_UP_TO numbers in full, else shape and min/mean/max)."""
-    head = [f"<b>{html.escape(t.name)}</b>"] if t.name is not None else []
-    head += ["Tensor", "scalar" if t.ndim == 0 else f"shape {tuple(t.shape)}", str(t.dtype)]
-    if t.grad_fn is not None:
-        head.append(f"grad_fn={html.escape(t.grad_fn.name)}")
-    elif t.requires_grad:
-        head.append("requires_grad")
-    rows = [("value", t.data)] + ([("grad", t.grad.data)] if t.grad is not None else [])
-    body = "".join(
-        f'<tr><td style="text-align:left;vertical-align:top">{label}</td><td '
-        f'style="text-align:left"><pre style="margin:0">'
-        f"{html.escape(format_array(a, FULL_UP_TO))}</pre></td></tr>"
-        for label, a in rows
-    )
-    return f"<div>{' &nbsp; '.join(head)}<table>{body}</table></div>"
 
 
 def __getattr__(name: str) -> Any:

@@ -29,7 +29,8 @@ from tinygrad_edu.jit.capture import OptimizerEvent, Recording
 from tinygrad_edu.jit.record import Kernel, View, _address, _collect, _owner
 from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
-from tinygrad_edu.tensor import Tensor, bump_versions, get_default_dtype
+from tinygrad_edu.tensor import Tensor, get_default_dtype
+from tinygrad_edu.versions import bump_versions
 
 # ufuncs whose outputs numpy 2 no longer wants by position (a DeprecationWarning)
 _NO_POSITIONAL = {np.maximum, np.minimum}

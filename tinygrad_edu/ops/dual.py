@@ -12,27 +12,27 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.tensor import Tensor
+from tinygrad_edu import function
 
 
 def exp(x: Any) -> Any:
     """e**x, elementwise."""
-    return x.exp() if isinstance(x, Tensor) else np.exp(x)
+    return x.exp() if isinstance(x, function.Tensor) else np.exp(x)
 
 
 def log(x: Any) -> Any:
     """Natural logarithm, elementwise."""
-    return x.log() if isinstance(x, Tensor) else np.log(x)
+    return x.log() if isinstance(x, function.Tensor) else np.log(x)
 
 
 def clip_min(x: Any, lo: float) -> Any:
     """max(x, lo), elementwise."""
-    return x.clip(lo=lo) if isinstance(x, Tensor) else np.maximum(x, lo)
+    return x.clip(lo=lo) if isinstance(x, function.Tensor) else np.maximum(x, lo)
 
 
 def broadcast_to(x: Any, shape: tuple) -> Any:
     """Repeat x along its size-1 (or missing leading) axes to `shape`."""
-    return x.broadcast_to(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
+    return x.broadcast_to(shape) if isinstance(x, function.Tensor) else np.broadcast_to(x, shape)
 
 
 def sum_to_shape(x: Any, shape: tuple) -> Any:
@@ -49,25 +49,3 @@ def sum_to_shape(x: Any, shape: tuple) -> Any:
     if axes:
         x = x.sum(axis=axes, keepdims=True)
     return x.reshape(shape)
-
-
-def is_basic_index(index: tuple) -> bool:
-    """True when `index` holds only ints, slices, None and Ellipsis (no arrays)."""
-    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
-
-
-def scatter_add(x: Any, index: tuple, shape: tuple) -> Any:
-    """A zero array of `shape` with x added at `index`; repeated indices add up.
-
-    The backward of indexing (and, in reverse, indexing is the backward of this).
-    """
-    if isinstance(x, Tensor):
-        from tinygrad_edu.ops.movement import ScatterAdd
-
-        return ScatterAdd.apply(x, index=index, shape=shape)
-    out = np.zeros(shape, dtype=x.dtype)
-    if is_basic_index(index):
-        out[index] = x  # a basic index never names an element twice
-    else:
-        np.add.at(out, index, x)
-    return out

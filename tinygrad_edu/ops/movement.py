@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import function
 from tinygrad_edu.function import Function
 from tinygrad_edu.ops import dual
 
@@ -72,7 +73,7 @@ class Getitem(Function):
         return x[self.index]
 
     def backward(self, grad: Any) -> Any:
-        return dual.scatter_add(grad, self.index, self.in_shape)
+        return scatter_add(grad, self.index, self.in_shape)
 
     def describe_error(self, inputs: tuple, err: Exception) -> str:
         return (
@@ -87,7 +88,7 @@ class ScatterAdd(Function):
         self.index, self.shape = index, shape
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return dual.scatter_add(x, self.index, self.shape)
+        return scatter_add(x, self.index, self.shape)
 
     def backward(self, grad: Any) -> Any:
         return grad[self.index]
@@ -125,3 +126,23 @@ class Stack(Function):
 
     def backward(self, grad: Any) -> tuple:
         return tuple(grad[piece] for piece in self.pieces)
+
+
+def is_basic_index(index: tuple) -> bool:
+    """True when `index` holds only ints, slices, None and Ellipsis (no arrays)."""
+    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
+
+
+def scatter_add(x: Any, index: tuple, shape: tuple) -> Any:
+    """A zero array of `shape` with x added at `index`; repeated indices add up.
+
+    The backward of indexing (and, in reverse, indexing is the backward of this).
+    """
+    if isinstance(x, function.Tensor):  # recording a graph: the differentiable op
+        return ScatterAdd.apply(x, index=index, shape=shape)
+    out = np.zeros(shape, dtype=x.dtype)
+    if is_basic_index(index):
+        out[index] = x  # a basic index never names an element twice
+    else:
+        np.add.at(out, index, x)
+    return out

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import function
 from tinygrad_edu.function import Function
 from tinygrad_edu.ops import dual
-from tinygrad_edu.tensor import Tensor
 
 
 class Linear(Function):
@@ -70,7 +70,7 @@ class CrossEntropy(Function):
 
     def backward(self, grad: Any) -> Any:
         z, probs = self.saved_tensors
-        if isinstance(grad, Tensor):
+        if isinstance(grad, function.Tensor):
             # recording a graph (create_graph): softmax must be a function of z, not a constant
             onehot = np.zeros(z.shape, dtype=z.dtype)
             onehot[self.rows, self.target] = 1
@@ -97,7 +97,7 @@ class BinaryCrossEntropy(Function):
 
     def backward(self, grad: Any) -> tuple:
         p, t, log_p, log_q = self.saved_tensors
-        if isinstance(grad, Tensor):  # recording a graph: the logs as functions of p
+        if isinstance(grad, function.Tensor):  # recording a graph: the logs as functions of p
             log_p, log_q = p.log().clip(lo=-100), (1 - p).log().clip(lo=-100)
         dp, dt = self.needs_input_grad
         # p (1 - p) is floored at 1e-12 (as in PyTorch): finite gradients at p = 0 and p = 1

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.tensor import Tensor, bump_versions
+from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.versions import bump_versions
 
 
 class Optimizer:
