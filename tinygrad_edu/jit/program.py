@@ -16,21 +16,19 @@ replay is `for kernel in kernels: kernel()`: no Tensor objects, no nodes, no gra
 
 from __future__ import annotations
 
-import warnings
-import weakref
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 from tinygrad_edu import creation
-from tinygrad_edu.jit import JitError
-from tinygrad_edu.jit.capture import OptimizerEvent, Recording
-from tinygrad_edu.jit.record import Kernel, View, _address, _collect, _owner
+from tinygrad_edu.jit import JitError, trace
+from tinygrad_edu.jit.buckets import adopt, optimizer_step
+from tinygrad_edu.jit.capture import Recording
+from tinygrad_edu.jit.record import Kernel, View, _address, _owner
 from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
 from tinygrad_edu.tensor import Tensor, get_default_dtype
-from tinygrad_edu.versions import bump_versions
 
 # ufuncs whose outputs numpy 2 no longer wants by position (a DeprecationWarning)
 _NO_POSITIONAL = {np.maximum, np.minimum}
@@ -42,99 +40,6 @@ class GuardFailed(Exception):
     def __init__(self, position: int, what: str) -> None:
         super().__init__(what)
         self.position = position
-
-
-# -- flat parameters and optimizer state --------------------------------------------------------
-
-
-class Bucket:
-    """The parameters of one optimizer group and dtype, in one flat buffer `P`, with the
-    optimizer's per-parameter state in flat buffers of the same layout."""
-
-    def __init__(self, group: dict, params: list[Tensor], optimizer: Any) -> None:
-        self.group, self.params = group, params
-        self.sizes = [p.size for p in params]
-        self.offsets = list(np.cumsum([0] + self.sizes[:-1]))
-        dtype = params[0].dtype
-        self.old = [p.data for p in params]  # where each was, until a program relocates it
-        self.P = np.empty(sum(self.sizes), dtype)
-        self.views = []
-        for p, off, n in zip(params, self.offsets, self.sizes):
-            view = self.P[off : off + n].reshape(p.shape)
-            view[...] = p.data
-            p.data = view
-            self.views.append(view)
-        self.flatten_state(optimizer)
-
-    def flatten_state(self, optimizer: Any) -> None:
-        states = [optimizer.state.setdefault(id(p), {}) for p in self.params]
-        keys = set(states[0])
-        if any(set(s) != keys for s in states):
-            raise JitError(
-                f"tg.jit: the {type(optimizer).__name__} state of the parameters of one group "
-                "has different entries; step it eagerly once more before jitting"
-            )
-        self.flat_state: dict[str, Any] = {}
-        self.scalar_keys = []
-        for key in sorted(keys):
-            values = [s[key] for s in states]
-            if isinstance(values[0], np.ndarray):
-                flat = np.empty(sum(self.sizes), values[0].dtype)
-                for s, v, off, n, p in zip(states, values, self.offsets, self.sizes, self.params):
-                    view = flat[off : off + n].reshape(p.shape)
-                    view[...] = v
-                    s[key] = view
-                self.flat_state[key] = flat
-            else:
-                if any(v != values[0] for v in values):
-                    raise JitError(
-                        f"tg.jit: the optimizer's {key!r} differs between parameters of one "
-                        "group (some missed a step); tg.jit updates a group's parameters as one"
-                    )
-                self.flat_state[key] = values[0]
-                self.scalar_keys.append(key)
-        self.states = states
-        self.state_dict_obj = optimizer.state
-
-    def params_valid(self) -> bool:
-        return all(p.data is v for p, v in zip(self.params, self.views))
-
-    def state_valid(self, optimizer: Any) -> bool:
-        if optimizer.state is not self.state_dict_obj:
-            return False
-        for p, s in zip(self.params, self.states):
-            if optimizer.state.get(id(p)) is not s:
-                return False
-        return True
-
-
-_buckets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # optimizer -> {key: Bucket}
-
-
-def _adopt(event: OptimizerEvent) -> list[Bucket]:
-    """The flat buckets for the parameters this optimizer step updated (made on first use)."""
-    opt = event.optimizer
-    known = _buckets.setdefault(opt, {})
-    out = []
-    for group, items in event.groups:
-        by_dtype: dict[str, list[Tensor]] = {}
-        for p, v in items:
-            if v is not None:
-                by_dtype.setdefault(p.dtype.str, []).append(p)
-        for dtype, params in by_dtype.items():
-            key = (id(group), dtype)
-            b = known.get(key)
-            if b is not None and b.group is group and _same(b.params, params) and b.params_valid():
-                if not b.state_valid(opt):
-                    b.flatten_state(opt)
-            else:
-                b = known[key] = Bucket(group, params, opt)
-            out.append(b)
-    return out
-
-
-def _same(a: list, b: list) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 # -- the program ----------------------------------------------------------------------------------
@@ -156,7 +61,7 @@ class Program:
         self.opt_steps = []
         for k in rec.kernels:
             if k.kind == "optimizer":
-                self.opt_steps.append((k, k.extra, _adopt(k.extra)))
+                self.opt_steps.append((k, k.extra, adopt(k.extra)))
         self._relocate: dict[int, list] = {}  # id(old owner) -> [(start, end, raw, new start)]
         for _, _, buckets in self.opt_steps:
             for b in buckets:
@@ -431,7 +336,7 @@ class Program:
             params = [p for bk in buckets for p in bk.params]
             missing = sum(1 for _, items in event.groups for _, v in items if v is None)
             pairs = [(bk, grads[id(bk)]) for bk in buckets]
-            return partial(_optimizer_step, event.optimizer, pairs, params, missing * bool(params))
+            return partial(optimizer_step, event.optimizer, pairs, params, missing * bool(params))
         raise JitError(f"tg.jit: unknown kernel kind {k.kind!r}")  # pragma: no cover
 
     # -- guards ----------------------------------------------------------------------------
@@ -512,101 +417,9 @@ class Program:
             for key in bk.scalar_keys
         ]
 
-    # -- the trace, for learners -----------------------------------------------------------
     def describe(self) -> str:
-        kinds: dict[str, int] = {}
-        lines = []
-        header = f"{'#':>3}  {'phase':<9} {'op (module)':<26} {'kernel':<22} writes <- reads"
-        lines.append(header)
-        lines.append("-" * min(110, len(header) + 40))
-        for i, k in enumerate(self.kernels):
-            kinds[k.kind] = kinds.get(k.kind, 0) + 1
-            phase, op, scope = k.label if isinstance(k.label, tuple) else ("", str(k.label), ())
-            where = self.module_paths.get(id(scope[-1]), "") if scope else ""
-            opname = f"{op} ({where})" if where else op
-            lines.append(
-                f"{i + 1:>3}  {phase:<9} {opname[:26]:<26} {self._kernel_name(k):<22} "
-                + self._kernel_io(k)
-            )
-        n_blocks = len(self.blocks)
-        reused = len(self.reused)
-        opt_params = sum(len(b.params) for _, _, bs in self.opt_steps for b in bs)
-        lines.append(
-            "(in0, in1: the step's inputs; b0, b1: planned buffers, reused once free; x' : a "
-            "view of x, such as W.T or a slice; c, ext: constants and other tensors read)"
-        )
-        lines.append("")
-        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-        lines.append(f"{len(self.kernels)} kernels ({counts}).")
-        lines.append(
-            f"Temporaries: {len(self.block_of) + len(self.pinned) + len(self.live_out)} "
-            f"buffers of {_kib(self.temp_bytes)} as recorded; replay keeps {n_blocks} shared "
-            f"blocks ({_kib(self.planned_bytes)}, {reused} of them reused by a later "
-            f"temporary), {len(self.pinned)} gradients written straight into the flat "
-            f"gradient buffers, {len(self.live_out)} kept for after the step (outputs)."
-        )
-        lines.append(
-            f"Eager made {self.ops} op calls (a Tensor and a graph node each), walked the graph "
-            f"backwards and looped over {opt_params} parameters in the optimizer; the replay "
-            "runs only these kernels"
-            + (
-                f", the optimizer once per flat buffer ({len(self.grad_buffers)})."
-                if self.grad_buffers
-                else "."
-            )  # fmt: skip
-        )
-        return "\n".join(lines)
-
-    def _kernel_name(self, k: Kernel) -> str:
-        if k.kind == "ufunc":
-            name = k.fn.__self__.__name__
-            return name if k.extra == "__call__" else f"{name}.{k.extra}"
-        if k.kind == "func":
-            return getattr(k.fn, "__name__", "?")
-        if k.kind == "optimizer":
-            return f"{type(k.extra.optimizer).__name__}.update"
-        if k.kind == "random":
-            return f"random.{k.fn}"
-        if k.kind == "guard":
-            return f"check {k.fn.__name__}() == {k.extra}"
-        return {"restore": "copy (reset)", "tograd": "copy to grad", "gather": "take [idx]",
-                "scatter": "put [idx]=", "reshape": "reshape copy", "fill": "fill"}.get(
-                    k.kind, k.kind)  # fmt: skip
-
-    def _kernel_io(self, k: Kernel) -> str:
-        if k.kind == "optimizer":
-            buckets = next(bs for kk, _, bs in self.opt_steps if kk is k)
-            parts = [f"{b.P.size} {b.P.dtype} values" for b in buckets]
-            return f"flat params <- flat grads ({', '.join(parts)})"
-        reads: list[View] = []
-        _collect(k.args, reads)
-        _collect(k.kwargs, reads)
-        outs = [self._io_name(v, True) for v in k.outs]
-        if k.kind == "tograd":
-            outs = ["flat grad"]
-        if k.kind == "restore":
-            return f"{outs[0]} <- its recorded value"
-        text = ", ".join(outs)
-        return (text + " <- " if text else "") + ", ".join(self._io_name(v) for v in reads)
-
-    def _io_name(self, v: View, writing: bool = False) -> str:
-        text = v.describe()
-        if v.root.kind == "param":
-            for start, stop, name in self.param_spans.get(v.root.index, ()):
-                if start <= v.offset < stop:
-                    text = text.replace(v.root.name, name, 1)
-                    break
-        r = v.root.index
-        if writing and r in self.reused and self._first_write(v):
-            text += " (reused)"
-        return text
-
-    def _first_write(self, v: View) -> bool:
-        for k in self.kernels:
-            for o in k.outs:
-                if o.root is v.root:
-                    return o is v
-        return False
+        """The trace: one line per kernel (trace.py)."""
+        return trace.describe(self)
 
     def __len__(self) -> int:
         return len(self.kernels)
@@ -618,10 +431,6 @@ class _Shape:
     def __init__(self, a: np.ndarray) -> None:
         self.shape, self.dtype, self.nbytes, self.strides = a.shape, a.dtype, a.nbytes, a.strides
         self.flags = a.flags
-
-
-def _kib(n: int) -> str:
-    return f"{n / 1024:.1f} KiB"
 
 
 def _collect_views(spec: Any, out: set) -> None:
@@ -678,33 +487,3 @@ def _draw(out: np.ndarray, method: str, args: tuple, kw: dict) -> None:
 def _guard(position: int, conv: Any, arr: np.ndarray, expected: Any) -> None:
     if conv(arr) != expected:
         raise GuardFailed(position, f"{conv.__name__}() of a value read in the step changed")
-
-
-def _optimizer_step(opt: Any, buckets: list, params: list, missing: int) -> None:
-    """The recorded optimizer's own update rule, once per flat buffer."""
-    update = opt.update
-    for b, G in buckets:
-        flat, states = b.flat_state, b.states
-        for key in b.scalar_keys:  # Adam's step count: the same for the whole group
-            value = states[0][key]
-            for s in states:
-                if s[key] != value:
-                    raise JitError(
-                        f"tg.jit: the optimizer's {key!r} now differs between parameters of one "
-                        "group; the flat update needs them equal"
-                    )
-            flat[key] = value
-        P = b.P
-        P -= update(P, G, flat, b.group)
-        for key in b.scalar_keys:
-            value = flat[key]
-            for s in states:
-                s[key] = value
-    bump_versions(params)  # an in-place change of every parameter, as the eager step counts it
-    if missing:
-        warnings.warn(
-            f"{type(opt).__name__}.step(): {missing} parameter(s) got no gradient while others "
-            "did; were they used in the loss?",
-            UserWarning,
-            stacklevel=3,
-        )
