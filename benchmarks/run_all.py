@@ -9,7 +9,7 @@ RSS):
     memory.py        peak memory of one step (numpy, eager, jit), what one S step allocates;
                      RSS over 10,000 steps
     import_time.py   `import tinygrad_edu` in fresh interpreters
-    chain.py         the 1,000,000-op chain (op_overhead.py's code)
+    chain.py         the 1,000,000-op chain
 
 Each prints its own table as it finishes; then a summary of every bar, and one JSON file with
 all the numbers and the machine's configuration (default benchmarks/results/latest.json).

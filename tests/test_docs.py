@@ -150,9 +150,9 @@ def test_the_readme_speed_table_uses_the_benchmarks_bars_and_its_verdicts_follow
     from the number beside it."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from _mlp import CONFIGS
+    from chain import CHAIN_BAR
     from import_time import BAR_S
     from memory import FLAT_MIB
-    from op_overhead import CHAIN_BAR
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## Speed") :]
