@@ -25,6 +25,7 @@ from tinygrad_edu import creation
 from tinygrad_edu.jit import JitError, trace
 from tinygrad_edu.jit.buckets import adopt, optimizer_step
 from tinygrad_edu.jit.capture import Recording
+from tinygrad_edu.jit.plan import plan_memory
 from tinygrad_edu.jit.record import Kernel, View, _address, _owner
 from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
@@ -71,7 +72,7 @@ class Program:
                     start = _address(old) - _address(owner)
                     entry = (start, start + old.nbytes, raw, int(off) * b.P.itemsize)
                     self._relocate.setdefault(id(owner), []).append(entry)
-        self._plan(rec)
+        plan_memory(self, rec)
         self._bind(rec)
         self._guards(recording)
         for _, _, buckets in self.opt_steps:
@@ -107,129 +108,6 @@ class Program:
                 counts[prefix] = counts.get(prefix, 0) + 1
 
     # -- memory ----------------------------------------------------------------------------
-    def _plan(self, rec: Any) -> None:
-        """Decide where each root lives, and insert restores and copies into gradient buffers."""
-        kernels: list[Kernel] = []
-        self.storage: dict[int, Any] = {}  # root index -> raw uint8 array (planned or own)
-        pinned: dict[int, np.ndarray] = {}  # root index -> gradient view it lives in
-        self.grad_buffers = []
-        # gradients: each a view of its bucket's flat gradient buffer
-        grad_targets: dict[int, list] = {}
-        for k, event, buckets in self.opt_steps:
-            copies = []
-            for b in buckets:
-                G = np.empty_like(b.P)
-                b_grads = {}
-                for p, off, n in zip(b.params, b.offsets, b.sizes):
-                    b_grads[id(p)] = G[off : off + n].reshape(p.shape)
-                for _, items in event.groups:
-                    for p, v in items:
-                        gv = b_grads.get(id(p))
-                        if gv is None or v is None:
-                            continue
-                        root = v.root
-                        if (
-                            root.kind == "temp"
-                            and v.whole
-                            and root.array.flags.c_contiguous
-                            and root.index not in pinned
-                        ):
-                            pinned[root.index] = gv
-                        else:
-                            copies.append((gv, v))
-                self.grad_buffers.append((b, G))
-            grad_targets[id(k)] = copies
-        # what outlives the step
-        live_out = set()
-        for _, v in self.recording.final_grads:
-            if v is not None:
-                live_out.add(v.root.index)
-        _collect_views(self.recording.outputs, live_out)
-        # the final kernel list
-        first_use: dict[int, int] = {}
-        for k in rec.kernels:
-            views = k.views()
-            if k.kind == "optimizer":
-                for gv, v in grad_targets[id(k)]:
-                    kernels.append(Kernel("tograd", np.copyto, (v,), {}, (), k.label, gv))
-            for v in views:
-                root = v.root
-                if root.kind == "scratch" and root.index not in first_use:
-                    first_use[root.index] = len(kernels)
-                    whole = View(root, root.array)
-                    kernels.append(Kernel("restore", np.copyto, (root.snapshot,), {}, (whole,),
-                                          k.label, None))  # fmt: skip
-            kernels.append(k)
-        self.kernels = kernels
-        # lifetimes of the plannable roots
-        start: dict[int, int] = {}
-        end: dict[int, int] = {}
-        roots = {r.index: r for r in rec.roots.values()}
-        for i, k in enumerate(kernels):
-            views = k.views()
-            if k.kind == "optimizer":
-                views += [v for _, items in k.extra.groups for _, v in items if v is not None]
-            for v in views:
-                r = v.root.index
-                start.setdefault(r, i)
-                end[r] = i
-        self.block_of: dict[int, int] = {}  # root index -> block number
-        self.blocks: list[np.ndarray] = []
-        self.reused: set[int] = set()  # root indices that got a block used before
-        free: dict[int, list[int]] = {}
-        releases: dict[int, list[int]] = {}
-        order = sorted(start, key=lambda r: start[r])
-        self.planned_bytes = self.temp_bytes = 0
-        for r in order:
-            root = roots[r]
-            if root.kind in ("param", "external") and id(root.array) in self._relocate:
-                self.storage[r] = "relocate"  # (some of) its tensors moved into flat buffers
-                continue
-            if root.kind in ("input", "external", "const", "param"):
-                self.storage[r] = None  # lives where it is
-                continue
-            if r in pinned:
-                self.storage[r] = pinned[r].view(np.uint8).reshape(-1)
-                continue
-            self.temp_bytes += root.nbytes
-            if r in live_out:  # outlives the step: a buffer of its own
-                self.storage[r] = np.empty(root.nbytes, np.uint8)
-        # greedy: walk the kernels, giving each plannable root a free block of its size
-        plannable = {r for r in start if r not in self.storage}
-        for r in plannable:
-            releases.setdefault(end[r], []).append(r)
-        starts: dict[int, list[int]] = {}
-        for r in plannable:
-            starts.setdefault(start[r], []).append(r)
-        for i in range(len(kernels)):
-            for r in starts.get(i, ()):
-                nbytes = roots[r].nbytes
-                pool = free.get(nbytes)
-                if pool:
-                    b = pool.pop()
-                    self.reused.add(r)
-                else:
-                    b = len(self.blocks)
-                    self.blocks.append(np.empty(nbytes, np.uint8))
-                    self.planned_bytes += nbytes
-                self.block_of[r] = b
-                self.storage[r] = self.blocks[b]
-            for r in releases.get(i, ()):
-                free.setdefault(roots[r].nbytes, []).append(self.block_of[r])
-        for r, b in self.block_of.items():
-            roots[r].name = f"b{b}"
-        for n, r in enumerate(sorted(live_out - set(pinned))):
-            roots[r].name = f"out{n}"
-        for r in pinned:
-            p = next(
-                (p for _, ev, _ in self.opt_steps for _, items in ev.groups for p, v in items
-                 if v is not None and v.root.index == r),
-                None,
-            )  # fmt: skip
-            roots[r].name = f"grad[{self._param_name(p)}]"
-        self.pinned = pinned
-        self.live_out = live_out - set(pinned)
-
     def _param_name(self, p: Any) -> str:
         for r in self.recording.rec.roots.values():
             if r.tensor is p and r.name:
@@ -431,20 +309,6 @@ class _Shape:
     def __init__(self, a: np.ndarray) -> None:
         self.shape, self.dtype, self.nbytes, self.strides = a.shape, a.dtype, a.nbytes, a.strides
         self.flags = a.flags
-
-
-def _collect_views(spec: Any, out: set) -> None:
-    if not isinstance(spec, tuple):
-        return
-    kind, body = spec
-    if kind in ("tensor", "item"):
-        out.add(body.root.index)
-    elif kind is dict:
-        for s in body.values():
-            _collect_views(s, out)
-    elif kind in (tuple, list):
-        for s in body:
-            _collect_views(s, out)
 
 
 def _bind_outputs(spec: Any, bind: Any) -> Any:
