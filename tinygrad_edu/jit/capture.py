@@ -19,7 +19,8 @@ import numpy as np
 from tinygrad_edu import creation, mode
 from tinygrad_edu.function import Function
 from tinygrad_edu.jit import JitError, record
-from tinygrad_edu.jit.record import Recorder, RecordingGenerator, Root, Traced, View
+from tinygrad_edu.jit.kernel import Root, View, _owner
+from tinygrad_edu.jit.record import Recorder, RecordingGenerator, Traced
 from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
 from tinygrad_edu.optim.optimizer import Optimizer
@@ -64,7 +65,7 @@ def _capture(rec: Recorder, t: Tensor) -> None:
             "step uses; hooks run Python code during backward, which a replay cannot. Remove "
             "the hook (handle.remove()) or call the step without tg.jit"
         )
-    owner = record._owner(d)
+    owner = _owner(d)
     root = rec.roots.get(id(owner))
     if root is None:
         kind = "param" if t.requires_grad and t.grad_fn is None else "external"
@@ -73,7 +74,7 @@ def _capture(rec: Recorder, t: Tensor) -> None:
         root.data = d  # what t.data was: a replay checks it still is
         rec.roots[id(owner)] = root
         if kind == "param" and t.grad is not None:  # a gradient from before the step
-            g = record._owner(t.grad.data)
+            g = _owner(t.grad.data)
             if id(g) not in rec.roots:
                 rec.roots[id(g)] = Root(g, "prevgrad", len(rec.roots))
     if root.kind in ("param", "external"):

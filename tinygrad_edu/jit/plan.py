@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.jit.record import Kernel, View
+from tinygrad_edu.jit.kernel import Kernel, View
 
 if TYPE_CHECKING:
     from tinygrad_edu.jit.program import Program

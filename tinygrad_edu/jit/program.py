@@ -25,8 +25,8 @@ from tinygrad_edu import creation
 from tinygrad_edu.jit import JitError, trace
 from tinygrad_edu.jit.buckets import adopt, optimizer_step
 from tinygrad_edu.jit.capture import Recording
+from tinygrad_edu.jit.kernel import Kernel, View, _address, _owner
 from tinygrad_edu.jit.plan import plan_memory
-from tinygrad_edu.jit.record import Kernel, View, _address, _owner
 from tinygrad_edu.mode import state
 from tinygrad_edu.nn import module as nn_module
 from tinygrad_edu.tensor import Tensor, get_default_dtype

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tinygrad_edu.jit.record import Kernel, View, _collect
+from tinygrad_edu.jit.kernel import Kernel, View, _collect
 
 if TYPE_CHECKING:
     from tinygrad_edu.jit.program import Program
