@@ -7,7 +7,6 @@ kind of mistake; then it runs over both files.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shlex
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from doccheck import Block, blocks, check_block, formatted_but_pasteable, matches, statements
+from needs import IN_CI, dot_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["README.md", "docs/tutorial.md"]
@@ -223,10 +223,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_each_pictures_command_makes_that_picture(tmp_path):
-    if shutil.which("dot") is None:
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail("CI=true but Graphviz's `dot` is not installed", pytrace=False)
-        pytest.skip("Graphviz's `dot` is not installed (apt-get install graphviz)")
+    dot_or_skip()
     from tinygrad_edu.cli import main
 
     for name, command in _provenance().items():
@@ -238,7 +235,7 @@ def test_each_pictures_command_makes_that_picture(tmp_path):
         else:  # .venv/bin/python scripts/explorer_screenshot.py: a browser takes the picture
             assert words[0] == ".venv/bin/python" and words[1].startswith("scripts/")
             if shutil.which("chromium") is None or importlib.util.find_spec("playwright") is None:
-                if os.environ.get("CI", "").strip().lower() == "true":
+                if IN_CI:
                     pytest.fail(f"CI=true but {command} needs Chromium and playwright")
                 continue  # the other pictures are still checked
             done = subprocess.run([sys.executable, *words[1:]], cwd=ROOT, capture_output=True)

@@ -9,19 +9,11 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from needs import dot_or_skip
 
 import tinygrad_edu as tg
 from tinygrad_edu import cli
 from tinygrad_edu.explain import format_array
-
-IN_CI = __import__("os").environ.get("CI", "").strip().lower() == "true"
-
-
-def dot_or_skip() -> None:
-    if shutil.which("dot") is None:
-        if IN_CI:
-            pytest.fail("CI=true but Graphviz's `dot` is not installed", pytrace=False)
-        pytest.skip("Graphviz's `dot` is not installed (apt-get install graphviz)")
 
 
 def mlp_step(sizes=(4, 5, 3), batch=2, seed=0):

@@ -21,17 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from needs import dot_or_skip, unavailable
 
 import tinygrad_edu as tg
 
-IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 ARTIFACTS = Path(os.environ.get("TG_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
-
-
-def _unavailable(why: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true but {why}", pytrace=False)
-    pytest.skip(why)
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +33,11 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed (pip install playwright)")
+        unavailable("the playwright package is not installed (pip install playwright)")
     chromium = os.environ.get("TG_CHROMIUM") or shutil.which("chromium")
     if chromium is None:
-        _unavailable("Chromium is not installed (apt-get install chromium)")
-    if shutil.which("dot") is None:
-        _unavailable("Graphviz's `dot` is not installed (apt-get install graphviz)")
+        unavailable("Chromium is not installed (apt-get install chromium)")
+    dot_or_skip()
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield b

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from needs import IN_CI, dot_or_skip, unavailable
 
 import tinygrad_edu as tg
 from tinygrad_edu.explain import Explanation
 
-IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 REPO = Path(tg.__file__).resolve().parent.parent
 INSTALL = "apt-get install graphviz"
 
@@ -68,10 +68,7 @@ def test_draw_graph_when_dot_cannot_be_started(monkeypatch, tmp_path):
 
 
 def test_draw_graph_with_dot_is_svg():
-    if shutil.which("dot") is None:
-        if IN_CI:
-            pytest.fail("CI=true but Graphviz's `dot` is not installed", pytrace=False)
-        pytest.skip("Graphviz's `dot` is not installed (apt-get install graphviz)")
+    dot_or_skip()
     pytest.importorskip("graphviz")
     _, loss = _loss()
     bundle = tg.draw_graph(loss)._repr_mimebundle_()
@@ -175,10 +172,7 @@ def _notebook_tools_or_skip():
         import nbclient
         import nbformat
     except ImportError as err:
-        reason = f"{err.name} is not installed (pip install -e '.[dev]')"
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}", pytrace=False)
-        pytest.skip(reason)
+        unavailable(f"{err.name} is not installed (pip install -e '.[dev]')")
     return ipykernel.kernelspec, nbclient, nbformat
 
 
@@ -204,10 +198,7 @@ def test_notebook_of_the_tutorial_cells(tmp_path, monkeypatch):
     except Exception as err:
         if client.code_cells_executed:  # the kernel ran: a real failure
             raise
-        reason = f"the Jupyter kernel could not start: {type(err).__name__}: {err}"
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}", pytrace=False)
-        pytest.skip(reason)
+        unavailable(f"the Jupyter kernel could not start: {type(err).__name__}: {err}")
     print(f"notebook: {len(CELLS)} cells in {time.perf_counter() - start:.1f} s")
 
     outputs = [cell.outputs for cell in nb.cells]

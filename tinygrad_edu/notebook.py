@@ -52,11 +52,11 @@ def _digraph_class(graphviz: Any) -> type:
         __qualname__ = "Digraph"  # found as tinygrad_edu.notebook.Digraph, so it pickles
 
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> dict:
-            if shutil.which("dot") is not None:
-                try:
-                    return super()._repr_mimebundle_(include, exclude, **kw)
-                except graphviz.ExecutableNotFound:  # on PATH, but it cannot be started
-                    pass
-            return no_dot_bundle()
+            if shutil.which("dot") is None:
+                return no_dot_bundle()
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kw)
+            except graphviz.ExecutableNotFound:  # on PATH, but it cannot be started
+                return no_dot_bundle()
 
     return Digraph

@@ -66,18 +66,18 @@ class TensorOps:
         if isinstance(other, function.Tensor):
             return self, other
         if isinstance(other, (numbers.Number, np.generic)) and not isinstance(other, complex):
+            make = function.Tensor._make
             kind = self.dtype.kind
             if kind == "f":
-                return self, function.Tensor._make(np.asarray(other, dtype=self.dtype))
+                return self, make(np.asarray(other, dtype=self.dtype))
             value = np.asarray(other)
             if value.dtype.kind == "f":
-                return self.astype(get_default_dtype()), function.Tensor._make(
-                    value.astype(get_default_dtype())
-                )
+                floats = get_default_dtype()
+                return self.astype(floats), make(value.astype(floats))
             if kind == "b" and value.dtype.kind == "b":
-                return self, function.Tensor._make(value)
+                return self, make(value)
             dtype = self.dtype if kind != "b" else np.dtype(np.int64)
-            return self, function.Tensor._make(value.astype(dtype))
+            return self, make(value.astype(dtype))
         if isinstance(other, (np.ndarray, list, tuple)):
             return self, function.Tensor(other)
         raise TypeError(
