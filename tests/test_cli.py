@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import cli
+from tinygrad_edu import cli, commands
 from tinygrad_edu.datasets import load_digits, train_test_split
 
 N_DIGITS = 1797
@@ -699,7 +699,7 @@ def test_an_unwritable_out_is_refused_before_training(
     blocker.write_text("x")
     out = blocker / "run" if where == "under_a_file" else Path("/proc/nope")
     trained = []
-    monkeypatch.setattr(cli, "train_digits", lambda *a, **k: trained.append(1))
+    monkeypatch.setattr(commands, "train_digits", lambda *a, **k: trained.append(1))
     code, _, err = run_inprocess(["train", "--no-progress", "--out", str(out)], capsys)
     assert code == 2
     assert not trained  # refused before any training
@@ -712,7 +712,7 @@ def test_ctrl_c_stops_cleanly_with_status_130(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "train_digits", interrupted)
+    monkeypatch.setattr(commands, "train_digits", interrupted)
     out = tmp_path / "run"
     code, _, err = run_inprocess(["train", "--no-progress", "--out", str(out)], capsys)
     assert code == 130

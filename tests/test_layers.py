@@ -164,3 +164,27 @@ def test_the_reading_map_lists_every_module_and_the_layers_of_this_test():
         row = next(line for line in picture.splitlines() if line.startswith(f" layer {n} "))
         name = module.split(".")[-1] if not module.startswith("ops") else "ops/"
         assert name in row, f"{module} is in layer {n} here, not in the picture's row: {row}"
+
+
+MAX_LINES = 400  # STYLE.md: a file past ~400 lines probably holds two ideas
+
+
+def long_files(package: Path = PACKAGE) -> list[str]:
+    """The package's files over MAX_LINES lines, with their length."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        n = len(path.read_text(encoding="utf-8").splitlines())
+        if n > MAX_LINES:
+            found.append(f"{path.relative_to(package).as_posix()} ({n} lines)")
+    return found
+
+
+def test_every_file_holds_one_idea_in_under_400_lines():
+    assert long_files() == [], "split by idea: " + ", ".join(long_files())
+
+
+def test_the_length_check_sees_a_long_file(tmp_path):
+    (tmp_path / "short.py").write_text("x = 1\n" * MAX_LINES)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    assert long_files(tmp_path) == [f"sub/long.py ({MAX_LINES + 1} lines)"]
